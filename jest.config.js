@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  testEnvironmentOptions: { globalsCleanup: "off" },
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }] },
+  moduleNameMapper: {
+    "^pulumi-openwrt-offload/sim$": "<rootDir>/sim/index.ts",
+    "^pulumi-openwrt-offload$": "<rootDir>/sdk/index.ts",
+  },
+  testTimeout: 60000,
+  // Simulated routers are real processes; two workers match this machine's two cores.
+  maxWorkers: 2,
+};
