@@ -110,6 +110,7 @@ export interface RouterHandle {
   readonly fs: RouterFs;
   readonly kernel: KernelState;
   readonly faults: FaultState;
+  readonly netifd: Netifd;
   /** Reboots the router (as `reboot` does): the caller's process is killed with the rest. */
   requestReboot(reason: string): void;
   /** Free space on the overlay in KiB, after the full-overlay fault is applied. */
@@ -138,4 +139,25 @@ export interface FaultState {
   failNextFirewallReload: boolean;
   /** The overlay reports (and behaves as) full. */
   overlayFull: boolean;
+}
+
+/** One logical interface as netifd reports it (`ubus call network.interface dump`). */
+export interface InterfaceStatus {
+  interface: string;
+  up: boolean;
+  proto: string;
+  /** The interface's device (`br-lan`, `eth1`, for PPPoE the underlying device). */
+  device?: string;
+  l3_device?: string;
+  ipv4: { address: string; mask: number }[];
+  ipv6: { address: string; mask: number }[];
+  ipv6PrefixAssignment: { address: string; mask: number }[];
+}
+
+/** netifd's view: interfaces brought up from /etc/config/network at boot (or network reload). */
+export interface Netifd {
+  interfaces(): InterfaceStatus[];
+  /** Devices present on the router, by name. */
+  device(name: string): DeviceSpec | undefined;
+  devices(): DeviceSpec[];
 }
