@@ -4,7 +4,7 @@ module.exports = {
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   moduleNameMapper: {
     "^pulumi-openwrt-offload/sim$": "<rootDir>/sim/index.ts",
     "^pulumi-openwrt-offload$": "<rootDir>/sdk/index.ts",
