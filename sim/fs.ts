@@ -81,6 +81,14 @@ export class RouterFs {
     }
   }
 
+  tryReadBytes(p: string): Buffer | undefined {
+    try {
+      return this.readBytes(p);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes through a temp file and rename, as uci does, so concurrent readers never see half a file. */
   writeAtomic(p: string, data: string | Buffer, mode?: number): void {
     const target = this.resolve(p);

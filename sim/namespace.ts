@@ -1,0 +1,127 @@
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import type { BaseImage } from "./base-image";
+
+/** The mount points a router's root needs from the host (bind mounts, private to the router). */
+export const DEVICE_NODES = ["null", "zero", "full", "random", "urandom", "tty"];
+
+const INIT_LOOP =
+  "cd /root; exec 3<&0; /bin/cat <&3 >/dev/null & c=$!; exec 3<&-; while kill -0 $c 2>/dev/null; do /bin/sleep 2; done";
+
+export const ROUTER_ENV = {
+  PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+  HOME: "/root",
+  USER: "root",
+  LOGNAME: "root",
+  SHELL: "/bin/ash",
+  PWD: "/root",
+};
+
+/**
+ * One boot of a router: its own mount, PID and network namespaces with the root directory as `/`.
+ *
+ * Its init (PID 1 inside) is a busybox ash loop, so every process the router starts — including
+ * `cmd &` and `setsid` children that outlive their SSH channel — belongs to this namespace and dies
+ * with it, as on a reboot. The network namespace has only loopback: nothing a router script runs
+ * can reach another host.
+ */
+export class RouterNamespace {
+  private holder?: ChildProcess;
+  private initPid?: number;
+
+  constructor(
+    private readonly rootDir: string,
+    private readonly image: BaseImage,
+  ) {}
+
+  get running(): boolean {
+    return this.initPid !== undefined;
+  }
+
+  async start(): Promise<void> {
+    // Paths travel as environment variables, so nothing host-side is ever spliced into shell text.
+    const setup = [
+      "set -e",
+      'ro_bind() { "$BB" mount --bind "$1" "$R$2" && "$BB" mount -o remount,bind,ro "$R$2"; }',
+      'ro_bind "$BB" /bin/busybox',
+      'for d in $LIBDIRS; do ro_bind "$d" "$d"; done',
+      'for n in $DEVNODES; do "$BB" mount --bind "/dev/$n" "$R/dev/$n"; done',
+      '"$BB" ip link set lo up',
+      "echo ready",
+      // PID 1: reaps orphans (each foreground sleep makes ash waitpid(-1)) and exits — taking the
+      // whole router with it — when the simulator's end of its stdin closes.
+      `exec "$BB" chroot "$R" /bin/sh -c '${INIT_LOOP}'`,
+    ].join("\n");
+    const holder = spawn(
+      "unshare",
+      ["--mount", "--pid", "--net", "--fork", "--kill-child", "--propagation", "private", "/bin/sh", "-c", setup],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: {
+          PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+          R: this.rootDir,
+          BB: this.image.busybox,
+          LIBDIRS: this.image.libraryDirs.join(" "),
+          DEVNODES: DEVICE_NODES.join(" "),
+        },
+      },
+    );
+    this.holder = holder;
+    let stderr = "";
+    holder.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      const onExit = (code: number | null) =>
+        reject(new Error(`simulated router failed to start (exit ${code}): ${stderr.trim() || "no output"}`));
+      holder.once("exit", onExit);
+      holder.once("error", reject);
+      holder.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("ready")) {
+          holder.off("exit", onExit);
+          resolve();
+        }
+      });
+    });
+    this.initPid = await waitForChild(holder.pid!);
+    holder.once("exit", () => {
+      this.initPid = undefined;
+    });
+  }
+
+  /** Kills every process of this boot at once, as a power cut would. */
+  async stop(): Promise<void> {
+    const holder = this.holder;
+    this.holder = undefined;
+    this.initPid = undefined;
+    if (!holder || holder.exitCode !== null || holder.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => holder.once("exit", () => resolve()));
+    holder.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Runs `sh -c command` inside the router, as its SSH server would, with the router's login environment. */
+  exec(command: string | undefined): ChildProcess {
+    if (this.initPid === undefined) throw new Error("the simulated router is not running");
+    const shellArgs = command === undefined ? ["/bin/sh"] : ["/bin/sh", "-c", command];
+    return spawn("nsenter", ["-t", String(this.initPid), "-m", "-p", "-n", "-r", "-w", ...shellArgs], {
+      env: ROUTER_ENV,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+  }
+}
+
+/** The router's init is the holder's only child; its host PID is what nsenter needs. */
+async function waitForChild(pid: number): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+      if (children) return Number(children.split(/\s+/)[0]);
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`simulated router init did not appear under pid ${pid}`);
+}
+
