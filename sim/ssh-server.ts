@@ -84,6 +84,8 @@ export class RouterSshServer {
       socket.resetAndDestroy();
       return;
     }
+    // Like dropbear: small interactive packets go out at once instead of waiting on delayed ACKs.
+    socket.setNoDelay(true);
     this.sockets.add(socket);
     this.options.onConnection();
     socket.once("close", () => this.sockets.delete(socket));

@@ -7,8 +7,7 @@ import { parseConfig } from "../../../sim/tools/uci";
 import type { UciPackage } from "../../../sim/tools/uci/model";
 import type { DeviceSpec, InterfaceStatus, KernelState, Netifd, Profile, RouterHandle, Tool, ToolContext, ToolResult } from "../../../sim/types";
 
-export const REFERENCE = path.join(__dirname, "../../../../shared/reference");
-export const RENDERS = path.join(REFERENCE, "fw4-renders");
+export const RENDERS = path.join(__dirname, "../../fixtures/fw4-renders");
 export const FIXTURES = path.join(__dirname, "fixtures");
 export const STOCK_FIREWALL = fs.readFileSync(path.join(__dirname, "../../../sim/profiles/configs/firewall-stock"), "utf8");
 
