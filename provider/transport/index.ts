@@ -9,7 +9,14 @@ export {
   type ConnectionOptions,
   type ConnectionOptionsInput,
 } from "./options";
-export { hostKeyFingerprint, normalizeFingerprint, FINGERPRINT_PATTERN, type HostKeyPolicy, type SeenHostKey } from "./hostkey";
+export {
+  hostKeyFingerprint,
+  normalizeFingerprint,
+  pinnedFingerprint,
+  FINGERPRINT_PATTERN,
+  type HostKeyPolicy,
+  type SeenHostKey,
+} from "./hostkey";
 export {
   TransportError,
   HostKeyMismatchError,

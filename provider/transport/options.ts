@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { utils } from "ssh2";
 import { z } from "zod";
-import { FINGERPRINT_PATTERN, normalizeFingerprint, type HostKeyPolicy } from "./hostkey";
+import { FINGERPRINT_PATTERN, pinnedFingerprint, PUBLIC_KEY_PATTERN, type HostKeyPolicy } from "./hostkey";
 
 const REDACTED = "[secret]";
 
@@ -34,8 +34,8 @@ const secret = z.string().transform((value) => new Secret(value));
 const millis = (fallback: number) => z.number().int().positive().max(3_600_000).default(fallback);
 
 const FINGERPRINT_HINT =
-  'hostKey must be an OpenSSH SHA256 fingerprint like "SHA256:" followed by 43 base64 characters; ' +
-  "get it out of band with: ssh-keyscan -t ed25519 HOST | ssh-keygen -lf -";
+  'hostKey must be an OpenSSH SHA256 fingerprint like "SHA256:" followed by 43 base64 characters, or the public ' +
+  'key itself ("ssh-ed25519 AAAA..."); get it out of band with: ssh-keyscan -t ed25519 HOST | ssh-keygen -lf -';
 
 const HOST_KEY_MODES = ["hostKey", "trustOnFirstUse", "insecureIgnoreHostKey"] as const;
 
@@ -52,7 +52,11 @@ export const connectionOptionsSchema = z
     /** Path of an ssh-agent socket, e.g. process.env.SSH_AUTH_SOCK. */
     agent: z.string().min(1).optional(),
     /** Pinned SHA256 fingerprint of the router's host key. */
-    hostKey: z.string().regex(FINGERPRINT_PATTERN, FINGERPRINT_HINT).transform(normalizeFingerprint).optional(),
+    hostKey: z
+      .string()
+      .refine((v) => FINGERPRINT_PATTERN.test(v) || PUBLIC_KEY_PATTERN.test(v.trim()), FINGERPRINT_HINT)
+      .transform(pinnedFingerprint)
+      .optional(),
     /** Accept whatever key the router presents and report it (pin it afterwards). */
     trustOnFirstUse: z.boolean().optional(),
     /** Skip host-key verification entirely. Unsafe; for labs only. */

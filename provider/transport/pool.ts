@@ -27,6 +27,8 @@ export interface HostKeyInfo {
   /** SHA256 fingerprint the router presented on the connection in use: what trustOnFirstUse callers pin. */
   hostKey: string;
   hostKeyType: string;
+  /** The key itself, `type base64`, for known_hosts or @pulumi/command's `hostKey`. */
+  hostPublicKey: string;
 }
 
 /** Delay before the first connect retry; doubled for each further attempt. */
@@ -67,7 +69,7 @@ export class ConnectionPool {
   /** Connects (or reuses the pooled connection) and reports the host key. `fresh` forces a new handshake. */
   async connect(options: ConnectionOptions, { fresh = false }: { fresh?: boolean } = {}): Promise<HostKeyInfo> {
     const conn = await this.acquire(options, fresh);
-    return { router: conn.router, hostKey: conn.hostKey.fingerprint, hostKeyType: conn.hostKey.type };
+    return { router: conn.router, hostKey: conn.hostKey.fingerprint, hostKeyType: conn.hostKey.type, hostPublicKey: conn.hostKey.publicKey };
   }
 
   /** Runs `command` through the router's `sh -c`. Build it with shellQuote/shellCommand. */

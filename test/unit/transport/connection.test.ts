@@ -165,7 +165,14 @@ describe("authentication", () => {
 describe("host keys", () => {
   it("accepts the pinned fingerprint (with or without the = padding)", async () => {
     const info = await pool.connect(options({ hostKey: `${server.hostKeyFingerprint}=` }));
-    expect(info).toEqual({ router: `root@127.0.0.1:${server.port}`, hostKey: server.hostKeyFingerprint, hostKeyType: "ssh-ed25519" });
+    expect(info).toEqual({
+      router: `root@127.0.0.1:${server.port}`,
+      hostKey: server.hostKeyFingerprint,
+      hostKeyType: "ssh-ed25519",
+      hostPublicKey: expect.stringMatching(/^ssh-ed25519 AAAA[A-Za-z0-9+/]+=*$/),
+    });
+    // The key itself is as good a pin as its fingerprint (what @pulumi/command's hostKey holds).
+    expect((await pool.connect(options({ hostKey: info.hostPublicKey }))).hostKey).toBe(server.hostKeyFingerprint);
   });
 
   it("fails on a mismatch, naming both fingerprints, and does not retry", async () => {

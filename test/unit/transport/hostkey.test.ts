@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utils } from "ssh2";
 import { HostKeyMismatchError } from "../../../provider/transport";
-import { checkHostKey, describeHostKey, hostKeyFingerprint, normalizeFingerprint } from "../../../provider/transport/hostkey";
+import { checkHostKey, describeHostKey, hostKeyFingerprint, normalizeFingerprint, pinnedFingerprint } from "../../../provider/transport/hostkey";
 
 const dir = mkdtempSync(join(tmpdir(), "hostkey-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +25,7 @@ describe("host key fingerprints", () => {
     writeFileSync(file, `${publicKey}\n`);
     const openssh = execFileSync("ssh-keygen", ["-lf", file], { encoding: "utf8" }).split(" ")[1];
     expect(hostKeyFingerprint(blobOf(publicKey))).toBe(openssh);
-    expect(describeHostKey(blobOf(publicKey))).toEqual({ fingerprint: openssh, type });
+    expect(describeHostKey(blobOf(publicKey))).toEqual({ fingerprint: openssh, type, publicKey: publicKey.split(" ").slice(0, 2).join(" ") });
   });
 
   it("normalizes a padded fingerprint to OpenSSH's unpadded form", () => {
@@ -44,5 +44,14 @@ describe("host key fingerprints", () => {
     expect(() => checkHostKey({ mode: "pinned", fingerprint: other }, seen, "root@r1:22")).toThrow(
       `root@r1:22: connect: host key mismatch: expected ${other} (hostKey), seen ${seen.fingerprint} (ssh-ed25519)`,
     );
+  });
+});
+
+describe("pins given as the public key itself", () => {
+  test("reduce to the same fingerprint as the key's blob, comment ignored", () => {
+    const pair = utils.generateKeyPairSync("ed25519");
+    const blob = blobOf(pair.public);
+    expect(pinnedFingerprint(`${pair.public.trim()} root@router`)).toBe(hostKeyFingerprint(blob));
+    expect(pinnedFingerprint(hostKeyFingerprint(blob) + "=")).toBe(hostKeyFingerprint(blob));
   });
 });
