@@ -16,10 +16,11 @@ export function simCommand(): Command {
         process.stdout.write(`${listProfiles().join("\n")}\n`);
         return;
       }
+      const interrupted = untilInterrupted();
       const routers = await start(opts);
       const connections = routers.map(connectionOf);
       process.stdout.write(`${JSON.stringify(opts.count ? connections : connections[0], null, 2)}\n`);
-      await untilInterrupted();
+      await interrupted;
       await Promise.all(routers.map((r) => r.stop()));
     });
 }

@@ -7,6 +7,7 @@ import { baseImage } from "./base-image";
 import type { Faults } from "./faults";
 import { installFirmware } from "./firmware";
 import { RouterFs } from "./fs";
+import { generateKeyPair } from "./keys";
 import { SimKernel } from "./kernel";
 import { RouterNamespace } from "./namespace";
 import { SimNetifd } from "./netifd";
@@ -365,14 +366,14 @@ function loadOrCreateIdentity(stateDir: string, options: SimulatedRouterOptions)
     }
     return identity;
   }
-  const client = utils.generateKeyPairSync("ed25519");
+  const client = generateKeyPair();
   const identity: PersistedIdentity = {
     profile: getProfile(options.profile ?? "mt7621-23.05").id,
     password: options.password ?? `sim-${Math.random().toString(36).slice(2, 12)}`,
     clientPrivateKey: client.private,
     clientPublicKey: client.public,
-    hostKey: utils.generateKeyPairSync("ed25519").private,
-    impostorHostKey: utils.generateKeyPairSync("ed25519").private,
+    hostKey: generateKeyPair().private,
+    impostorHostKey: generateKeyPair().private,
   };
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(identity, null, 2), { mode: 0o600 });

@@ -1,7 +1,7 @@
+import { changeSetScript, emptyChangeSet, isEmpty, validateChangeSet, type ChangeSet } from "./changeset";
 import { readFacts, type RouterFacts } from "./facts";
 import { planOffload, runtimeMismatches, type OffloadIntent } from "./offload";
 import type { RouterShell } from "./shell";
-import { commitScript, validateUciChanges } from "./uci";
 
 /** uci commit rewrites whole files and, on a full overlay, can truncate them (openwrt-behaviour.md §1.7). */
 export const DEFAULT_MIN_FREE_KIB = 64;
@@ -35,6 +35,16 @@ export function refuseFullOverlay(router: string, facts: RouterFacts, minFreeKiB
 export const RELOAD_FIREWALL = "/etc/init.d/firewall reload";
 
 /**
+ * Applies a change set without a guard: refuses on a full overlay, validates (uci staging and
+ * `fw4 check`, leaving nothing behind), then commits, writes and reloads in one exec.
+ */
+export async function applyChangeSet(shell: RouterShell, facts: RouterFacts, cs: ChangeSet, purpose: string, minFreeKiB: number): Promise<void> {
+  refuseFullOverlay(shell.router, facts, minFreeKiB);
+  await validateChangeSet(shell, cs, { fw4: facts.firewall === "fw4" });
+  await shell.run(changeSetScript(cs), { purpose });
+}
+
+/**
  * Brings the firewall defaults to `intent` without a guard: read (1 exec), and only when something
  * differs, validate (1 exec), commit + reload (1 exec) and read back the kernel (1 exec).
  */
@@ -44,11 +54,9 @@ export async function applyOffload(
   { minFreeKiB = DEFAULT_MIN_FREE_KIB }: { minFreeKiB?: number } = {},
 ): Promise<{ changed: boolean; facts: RouterFacts }> {
   const facts = await readFacts(shell);
-  const changes = planOffload(facts, intent);
-  if (changes.length === 0) return { changed: false, facts };
-  refuseFullOverlay(shell.router, facts, minFreeKiB);
-  await validateUciChanges(shell, "firewall", changes, { fw4Check: facts.firewall === "fw4" });
-  await shell.run(`${commitScript("firewall", changes)}\n${RELOAD_FIREWALL}`, { purpose: "commit firewall defaults and reload the firewall" });
+  const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planOffload(facts, intent) }], reloadFirewall: true };
+  if (isEmpty(cs)) return { changed: false, facts };
+  await applyChangeSet(shell, facts, cs, "commit firewall defaults and reload the firewall", minFreeKiB);
   const after = await readFacts(shell);
   const problems = runtimeMismatches(after, intent);
   if (problems.length > 0) throw new RuntimeVerificationError(shell.router, problems);

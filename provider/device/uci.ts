@@ -38,8 +38,8 @@ export class StagingVerificationError extends Error {
 export class FirewallCheckError extends Error {
   constructor(router: string, output: string) {
     super(
-      `${router}: the staged firewall config does not pass \`fw4 check\` (nft rejects the ruleset it renders): ` +
-        `${output.trim() || "no output"}. The staged changes were reverted; the router is unchanged.`,
+      `${router}: the new firewall config does not pass \`fw4 check\` (nft rejects the ruleset it renders): ` +
+        `${output.trim() || "no output"}. Nothing was changed on the router.`,
     );
     this.name = "FirewallCheckError";
   }

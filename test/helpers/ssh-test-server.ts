@@ -8,6 +8,7 @@ import { once } from "node:events";
 import * as net from "node:net";
 import { Server, utils, type ParsedKey } from "ssh2";
 import { hostKeyFingerprint } from "../../provider/transport/hostkey";
+import { generateKeyPair } from "../../sim/keys";
 
 export interface TestSshServer {
   host: string;
@@ -55,7 +56,7 @@ export async function startTestSshServer(options: TestSshServerOptions = {}): Pr
   const user = options.user ?? "root";
   const password = options.password ?? "router-password";
   const authorized = (options.authorizedKeys ?? []).map(parsePublic);
-  const hostKey = utils.generateKeyPairSync("ed25519");
+  const hostKey = generateKeyPair();
   const sockets = new Set<net.Socket>();
   const children = new Set<ChildProcess>();
   const execWaiters: ((command: string) => void)[] = [];

@@ -19,11 +19,12 @@ import {
   type ConnectionOptionsInput,
 } from "../../../provider/transport";
 import { startTestSshServer, type TestSshServer } from "../../helpers/ssh-test-server";
+import { generateKeyPair } from "../../../sim/keys";
 
-const userKey = utils.generateKeyPairSync("ed25519");
+const userKey = generateKeyPair();
 const PASSPHRASE = "correct horse battery staple";
-const encryptedKey = utils.generateKeyPairSync("ed25519", { passphrase: PASSPHRASE, cipher: "aes256-ctr", rounds: 4 });
-const agentKey = utils.generateKeyPairSync("ed25519");
+const encryptedKey = generateKeyPair({ passphrase: PASSPHRASE, cipher: "aes256-ctr", rounds: 4 });
+const agentKey = generateKeyPair();
 const otherFingerprint = (() => {
   const parsed = utils.parseKey(utils.generateKeyPairSync("ed25519").public);
   if (parsed instanceof Error) throw parsed;

@@ -1,0 +1,74 @@
+import { shellCommand, shellQuote } from "../transport";
+import { RELOAD_FIREWALL } from "./apply";
+import type { RouterShell } from "./shell";
+import { commitScript, FirewallCheckError, heredoc, validateUciChanges, type UciOptionChange } from "./uci";
+
+/**
+ * Everything one resource operation changes on a router, declared up front. Declaring it (rather
+ * than running ad-hoc commands) is what lets the guard snapshot exactly what will be touched and
+ * restore it, and lets every write be validated before anything persistent happens.
+ */
+export interface ChangeSet {
+  /** Option writes per uci package (already compare-before-set planned). */
+  uci: { pkg: string; changes: UciOptionChange[] }[];
+  /** Files to write (content) or remove (content undefined). */
+  files: { path: string; content: string | undefined }[];
+  /** hw-tc-offload to set on devices now (runtime; persistence is a file in `files`). */
+  hwTc: { device: string; on: boolean }[];
+  /** Reload the firewall once after everything is written. */
+  reloadFirewall: boolean;
+}
+
+export function emptyChangeSet(): ChangeSet {
+  return { uci: [], files: [], hwTc: [], reloadFirewall: false };
+}
+
+export function isEmpty(cs: ChangeSet): boolean {
+  return cs.uci.every((u) => u.changes.length === 0) && cs.files.length === 0 && cs.hwTc.length === 0;
+}
+
+/** Shell that writes a file atomically (temp file + mv, as uci does) or removes it. */
+export function fileWriteScript(path: string, content: string | undefined): string {
+  const p = shellQuote(path);
+  if (content === undefined) return `rm -f ${p}`;
+  const tmp = shellQuote(`${path}.offload-tmp`);
+  const dir = shellQuote(path.replace(/\/[^/]*$/, "") || "/");
+  return `mkdir -p ${dir} && cat > ${tmp} ${heredoc(content)}\nmv -f ${tmp} ${p}`;
+}
+
+/** The shell of a change set, without validation or guard: callers wrap it. */
+export function changeSetScript(cs: ChangeSet): string {
+  const lines: string[] = [];
+  for (const { pkg, changes } of cs.uci) if (changes.length > 0) lines.push(commitScript(pkg, changes));
+  for (const { path, content } of cs.files) lines.push(fileWriteScript(path, content));
+  for (const { device, on } of cs.hwTc) lines.push(shellCommand(["ethtool", "-K", device, "hw-tc-offload", on ? "on" : "off"]));
+  if (cs.reloadFirewall) lines.push(RELOAD_FIREWALL);
+  return lines.join("\n");
+}
+
+/**
+ * Proves the change set before anything persistent happens: uci parts as validateUciChanges does,
+ * and firewall include files by putting them in place, running `fw4 -q check` and putting the old
+ * ones back, all in one exec that restores even if the link drops meanwhile.
+ */
+export async function validateChangeSet(shell: RouterShell, cs: ChangeSet, { fw4: isFw4 }: { fw4: boolean }): Promise<void> {
+  for (const { pkg, changes } of cs.uci) {
+    await validateUciChanges(shell, pkg, changes, { fw4Check: isFw4 && pkg === "firewall" });
+  }
+  if (!isFw4 || !cs.reloadFirewall || cs.files.length === 0) return;
+  const lines: string[] = [];
+  cs.files.forEach(({ path, content }, i) => {
+    const p = shellQuote(path);
+    const saved = shellQuote(`/tmp/.offload-validate.${i}`);
+    lines.push(`if [ -e ${p} ]; then cp -p ${p} ${saved}; else rm -f ${saved}; fi`, fileWriteScript(path, content));
+  });
+  lines.push("fw4 -q check 2>&1; rc=$?");
+  cs.files.forEach(({ path }, i) => {
+    const p = shellQuote(path);
+    const saved = shellQuote(`/tmp/.offload-validate.${i}`);
+    lines.push(`if [ -e ${saved} ]; then mv -f ${saved} ${p}; else rm -f ${p}; fi`);
+  });
+  lines.push("exit $rc");
+  const result = await shell.run(lines.join("\n"), { purpose: "check the firewall with the new include files", okExitCodes: "any" });
+  if (result.code !== 0) throw new FirewallCheckError(shell.router, result.stdout + result.stderr);
+}
