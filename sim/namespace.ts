@@ -5,8 +5,9 @@ import type { BaseImage } from "./base-image";
 /** The mount points a router's root needs from the host (bind mounts, private to the router). */
 export const DEVICE_NODES = ["null", "zero", "full", "random", "urandom", "tty"];
 
+// "ready" comes from inside the chroot: only then may execs join this process's root.
 const INIT_LOOP =
-  "cd /root; exec 3<&0; /bin/cat <&3 >/dev/null & c=$!; exec 3<&-; while kill -0 $c 2>/dev/null; do /bin/sleep 2; done";
+  "echo ready; cd /root; exec 3<&0; /bin/cat <&3 >/dev/null & c=$!; exec 3<&-; while kill -0 $c 2>/dev/null; do /bin/sleep 2; done";
 
 export const ROUTER_ENV = {
   PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -47,7 +48,6 @@ export class RouterNamespace {
       'for d in $LIBDIRS; do ro_bind "$d" "$d"; done',
       'for n in $DEVNODES; do "$BB" mount --bind "/dev/$n" "$R/dev/$n"; done',
       '"$BB" ip link set lo up',
-      "echo ready",
       // PID 1: reaps orphans (each foreground sleep makes ash waitpid(-1)) and exits — taking the
       // whole router with it — when the simulator's end of its stdin closes.
       `exec "$BB" chroot "$R" /bin/sh -c '${INIT_LOOP}'`,
