@@ -17,10 +17,12 @@ export interface ChangeSet {
   hwTc: { device: string; on: boolean }[];
   /** Reload the firewall once after everything is written. */
   reloadFirewall: boolean;
+  /** Kernel-only commands after the reload (nothing persistent: a reload or reboot rebuilds that state). */
+  afterReload: string[];
 }
 
 export function emptyChangeSet(): ChangeSet {
-  return { uci: [], files: [], hwTc: [], reloadFirewall: false };
+  return { uci: [], files: [], hwTc: [], reloadFirewall: false, afterReload: [] };
 }
 
 export function isEmpty(cs: ChangeSet): boolean {
@@ -43,6 +45,7 @@ export function changeSetScript(cs: ChangeSet): string {
   for (const { path, content } of cs.files) lines.push(fileWriteScript(path, content));
   for (const { device, on } of cs.hwTc) lines.push(shellCommand(["ethtool", "-K", device, "hw-tc-offload", on ? "on" : "off"]));
   if (cs.reloadFirewall) lines.push(RELOAD_FIREWALL);
+  lines.push(...cs.afterReload);
   return lines.join("\n");
 }
 

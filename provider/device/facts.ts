@@ -73,6 +73,8 @@ export interface OffloadState {
     offloadRule: boolean;
     /** Hardware offload is what the kernel runs: `flags offload` (fw4) or `--hw` (fw3). */
     hardware: boolean;
+    /** Flowtables that fw4's forward chain sends flows to. */
+    forwardTargets: string[];
     modules: string[];
   };
   conntrack: { offloaded: number; hwOffloaded: number; total: number };
@@ -169,6 +171,7 @@ function offloadState(probe: ProbeResult, firewall: "fw3" | "fw4", sections: Uci
       flowtables,
       offloadRule: firewall === "fw4" ? fw4Table !== undefined : fw3Rule !== undefined,
       hardware: firewall === "fw4" ? fw4Table?.hwOffload === true : fw3Rule?.includes("--hw") === true,
+      forwardTargets: [...referenced],
       modules: probe.modules.out.split("\n").filter(Boolean),
     },
     conntrack: parseConntrackCounts(probe.conntrack.out),
@@ -235,6 +238,18 @@ function parseShellAssignments(text: string): Record<string, string> {
 
 /** Reads every fact in one exec (a read: retried once on a dropped connection). */
 export async function readFacts(shell: RouterShell): Promise<RouterFacts> {
-  const result = await shell.run(probeScript(FACT_SECTIONS), { purpose: "read router facts", retry: "safe" });
-  return factsFromProbe(parseProbe(result.stdout, Object.keys(FACT_SECTIONS)));
+  return (await readFactsWith(shell, {})).facts;
+}
+
+/**
+ * The facts plus a resource's own sections (its files, its packages), still in one exec, so that
+ * reading any resource costs one round trip.
+ */
+export async function readFactsWith(shell: RouterShell, extra: Record<string, string>): Promise<{ facts: RouterFacts; extra: ProbeResult }> {
+  const clash = Object.keys(extra).find((name) => name in FACT_SECTIONS);
+  if (clash) throw new Error(`probe section ${clash} is already a fact section`);
+  const sections = { ...FACT_SECTIONS, ...extra };
+  const result = await shell.run(probeScript(sections), { purpose: "read router facts", retry: "safe" });
+  const probe = parseProbe(result.stdout, Object.keys(sections));
+  return { facts: factsFromProbe(probe), extra: Object.fromEntries(Object.keys(extra).map((k) => [k, probe[k]])) };
 }

@@ -1,0 +1,114 @@
+import { firewallDefaultsSchema, type FirewallDefaultsInputs } from "../../sdk/schemas";
+import { applyChangeSet, RuntimeVerificationError } from "../device/apply";
+import { emptyChangeSet, type ChangeSet } from "../device/changeset";
+import { classifyOffloadDrift, firmwareIdentity, type Drift } from "../device/drift";
+import { readFacts, type RouterFacts } from "../device/facts";
+import { planOffload, planRestore, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
+import { offloadPreflight, PreflightError } from "../device/preflight";
+import type { RouterShell } from "../device/shell";
+import { changedKeys, checkInputs, factsOf, jsonSafe, routerId, routerIdentityChanged, shellFor } from "./common";
+
+export interface FirewallDefaultsOutputs extends FirewallDefaultsInputs {
+  /** What the program declared (flowOffloading/flowOffloadingHw hold what uci has after a refresh). */
+  declared: OffloadIntent;
+  /** Option values found when this resource adopted the defaults section; delete puts them back. */
+  original: { flow_offloading?: string; flow_offloading_hw?: string };
+  firmware: string;
+  runtime: {
+    mode: RuntimeMode;
+    flowtable: { devices: string[]; hwOffload: boolean; counter: boolean } | null;
+    offloadedFlows: number;
+    hwOffloadedFlows: number;
+  };
+  drift: Drift[];
+  warnings: string[];
+}
+
+const SETTINGS = ["flowOffloading", "flowOffloadingHw", "sqmPolicy", "minFreeKiB"] as const;
+
+function intentOf(inputs: FirewallDefaultsInputs): OffloadIntent {
+  return { flowOffloading: inputs.flowOffloading, flowOffloadingHw: inputs.flowOffloading && inputs.flowOffloadingHw };
+}
+
+function describe(
+  facts: RouterFacts,
+  inputs: FirewallDefaultsInputs,
+  declared: OffloadIntent,
+  original: FirewallDefaultsOutputs["original"],
+  firmware: string,
+  warnings: string[],
+): FirewallDefaultsOutputs {
+  const { config, runtime, conntrack } = facts.offload;
+  const ft = runtime.flowtables.find((f) => f.family === "inet" && f.table === "fw4" && f.name === "ft");
+  return jsonSafe({
+    ...inputs,
+    flowOffloading: config.flowOffloading,
+    flowOffloadingHw: config.flowOffloading && config.flowOffloadingHw,
+    declared,
+    original,
+    firmware,
+    runtime: {
+      mode: runningMode(facts),
+      flowtable: ft ? { devices: ft.devices, hwOffload: ft.hwOffload, counter: ft.counter } : null,
+      offloadedFlows: conntrack.offloaded,
+      hwOffloadedFlows: conntrack.hwOffloaded,
+    },
+    drift: classifyOffloadDrift(facts, declared, firmware),
+    warnings,
+  });
+}
+
+/** Writes the change set and proves the kernel runs what was asked; the only write path of this resource. */
+async function converge(shell: RouterShell, facts: RouterFacts, cs: ChangeSet, intent: OffloadIntent, minFreeKiB: number, purpose: string): Promise<RouterFacts> {
+  if (cs.uci.every((u) => u.changes.length === 0) && runtimeMismatches(facts, intent).length === 0) return facts;
+  await applyChangeSet(shell, facts, cs, purpose, minFreeKiB);
+  const after = await readFacts(shell);
+  const problems = runtimeMismatches(after, intent);
+  if (problems.length > 0) throw new RuntimeVerificationError(shell.router, problems);
+  return after;
+}
+
+async function apply(inputs: FirewallDefaultsInputs, original?: FirewallDefaultsOutputs["original"]): Promise<FirewallDefaultsOutputs> {
+  const { shell, facts } = await factsOf(inputs.connection);
+  const intent = intentOf(inputs);
+  const { errors, warnings } = offloadPreflight(facts, intent, inputs.sqmPolicy);
+  if (errors.length > 0) throw new PreflightError(shell.router, errors);
+  const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planOffload(facts, intent) }], reloadFirewall: true };
+  const after = await converge(shell, facts, cs, intent, inputs.minFreeKiB, "set flow offloading in the firewall defaults and reload the firewall");
+  return describe(after, inputs, intent, original ?? facts.offload.config.raw, firmwareIdentity(after), warnings);
+}
+
+export const firewallDefaultsProvider = {
+  async check(_olds: unknown, news: Record<string, unknown>) {
+    return checkInputs(firewallDefaultsSchema, news, { withConnection: true });
+  },
+
+  async diff(_id: string, olds: FirewallDefaultsOutputs, news: FirewallDefaultsInputs) {
+    // Router identity: the defaults section of another router is another resource; it is a
+    // singleton there, so the old one is released (restored) before the new one is adopted.
+    if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+    const changed = changedKeys({ ...olds }, { ...news }, SETTINGS);
+    return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [], deleteBeforeReplace: true };
+  },
+
+  async create(inputs: FirewallDefaultsInputs) {
+    return { id: `${routerId(inputs.connection)}/firewall/defaults`, outs: await apply(inputs) };
+  },
+
+  async read(id: string, props: FirewallDefaultsOutputs) {
+    const facts = await readFacts(shellFor(props.connection));
+    return { id, props: describe(facts, props, props.declared, props.original, props.firmware, props.warnings) };
+  },
+
+  async update(_id: string, olds: FirewallDefaultsOutputs, news: FirewallDefaultsInputs) {
+    return { outs: await apply(news, olds.original) };
+  },
+
+  /** Puts back the option values found at adoption (absent options are deleted again). */
+  async delete(_id: string, props: FirewallDefaultsOutputs): Promise<void> {
+    const { shell, facts } = await factsOf(props.connection);
+    const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planRestore(facts, props.original) }], reloadFirewall: true };
+    if (cs.uci[0].changes.length === 0) return;
+    await applyChangeSet(shell, facts, cs, "restore the original flow offloading options and reload the firewall", props.minFreeKiB);
+  },
+};

@@ -1,0 +1,184 @@
+import { flowtableSchema, type FlowtableInputs } from "../../sdk/schemas";
+import { applyChangeSet } from "../device/apply";
+import { emptyChangeSet, type ChangeSet } from "../device/changeset";
+import type { Drift } from "../device/drift";
+import { readFactsWith, type RouterFacts } from "../device/facts";
+import type { LiveFlowtable } from "../device/parse/nft";
+import { PreflightError } from "../device/preflight";
+import { shellCommand, shellQuote } from "../transport";
+import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+
+/**
+ * A flowtable persisted the way firewall4 wants extra nftables objects: an include file in
+ * /etc/nftables.d (placed inside `table inet fw4 { }`), and the forward rule in fw4's chain-prepend
+ * include for the forward chain, so every fw4 reload rebuilds both.
+ */
+export function flowtablePaths(name: string): { flowtable: string; rule: string } {
+  return {
+    flowtable: `/etc/nftables.d/60-offload-${name}.nft`,
+    rule: `/usr/share/nftables.d/chain-pre/forward/60-offload-${name}.nft`,
+  };
+}
+
+const quoted = (names: string[]) => `{ ${names.map((n) => `"${n}"`).join(", ")} }`;
+
+export function renderFlowtable(inputs: FlowtableInputs): { flowtable: string; rule?: string } {
+  const header = `# Managed by pulumi-openwrt-offload (Flowtable "${inputs.name}"); local edits show as drift.\n`;
+  const flowtable =
+    header +
+    `flowtable ${inputs.name} {\n` +
+    `\thook ingress priority ${inputs.priority};\n` +
+    `\tdevices = ${quoted(inputs.devices)};\n` +
+    (inputs.counter ? "\tcounter;\n" : "") +
+    (inputs.hardware ? "\tflags offload;\n" : "") +
+    "}\n";
+  const sel = inputs.forwardRule;
+  if (!sel) return { flowtable };
+  const protocols = sel.protocols.length === 1 ? sel.protocols[0] : `{ ${sel.protocols.join(", ")} }`;
+  const match = [
+    `meta l4proto ${protocols}`,
+    sel.inputInterfaces?.length ? `iifname ${quoted(sel.inputInterfaces)}` : "",
+    sel.outputInterfaces?.length ? `oifname ${quoted(sel.outputInterfaces)}` : "",
+  ].filter(Boolean);
+  return { flowtable, rule: `${header}${match.join(" ")} flow offload @${inputs.name};\n` };
+}
+
+export interface FlowtableOutputs extends FlowtableInputs {
+  /** What the kernel runs for this flowtable (null when it is not loaded). */
+  live: (LiveFlowtable & { forwardRule: boolean }) | null;
+  /** The include files as this resource wrote them. */
+  files: { flowtable: string; rule: string | null };
+  drift: Drift[];
+}
+
+const SETTINGS = ["devices", "priority", "hardware", "counter", "forwardRule"] as const;
+
+function extraSections(name: string): Record<string, string> {
+  const paths = flowtablePaths(name);
+  return { ftFile: `cat ${shellQuote(paths.flowtable)}`, ftRule: `cat ${shellQuote(paths.rule)}` };
+}
+
+function liveOf(facts: RouterFacts, name: string): FlowtableOutputs["live"] {
+  const { flowtables, forwardTargets } = facts.offload.runtime;
+  const live = flowtables.find((f) => f.family === "inet" && f.table === "fw4" && f.name === name);
+  return live ? { ...live, forwardRule: forwardTargets.includes(name) } : null;
+}
+
+function verifyLive(router: string, inputs: FlowtableInputs, live: FlowtableOutputs["live"]): string[] {
+  if (!live) return [`flowtable ${inputs.name} is not in the kernel after the firewall reload (nft rejected the ruleset?)`];
+  const problems: string[] = [];
+  if (JSON.stringify([...live.devices].sort()) !== JSON.stringify([...inputs.devices].sort())) {
+    problems.push(`the kernel binds ${live.devices.join(", ")} instead of ${inputs.devices.join(", ")}`);
+  }
+  if (live.hwOffload !== inputs.hardware) problems.push(`flags offload is ${live.hwOffload ? "set" : "missing"} in the kernel`);
+  if (live.counter !== inputs.counter) problems.push(`the counter is ${live.counter ? "on" : "off"} in the kernel`);
+  if (Boolean(inputs.forwardRule) !== live.forwardRule) problems.push(`the forward rule is ${live.forwardRule ? "present" : "missing"}`);
+  return problems.map((p) => `${router}: ${p}`);
+}
+
+function drift(inputs: FlowtableInputs, files: FlowtableOutputs["files"], fileNow: string, ruleNow: string | null, live: FlowtableOutputs["live"], facts: RouterFacts): Drift[] {
+  const out: Drift[] = [];
+  if (fileNow !== files.flowtable || ruleNow !== files.rule) out.push({ class: "local-edit", detail: "the include files were edited on the router" });
+  const problems = verifyLive("", inputs, live);
+  if (problems.length > 0) out.push({ class: "runtime-fallback", detail: problems.join("; ").replace(/^: /, "") });
+  const staged = facts.stagedChanges.firewall ?? [];
+  if (staged.length > 0) out.push({ class: "pending-changes", detail: `${staged.length} uncommitted uci change(s) to firewall` });
+  if (!("kmod-nft-offload" in facts.packages)) out.push({ class: "missing-package", detail: "kmod-nft-offload is not installed" });
+  return out;
+}
+
+async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<FlowtableOutputs> {
+  const shell = shellFor(inputs.connection);
+  const { facts } = await readFactsWith(shell, {});
+  const errors: string[] = [];
+  if (facts.firewall !== "fw4") errors.push("Flowtable needs firewall4 (nftables); this router runs fw3 (iptables): use FirewallDefaults, which drives fw3's FLOWOFFLOAD target");
+  if (!("kmod-nft-offload" in facts.packages)) errors.push('kmod-nft-offload is not installed: add an OffloadPackages resource with packages: ["kmod-nft-offload"]');
+  const known = new Set(facts.devices.map((d) => d.name));
+  const unknown = inputs.devices.filter((d) => !known.has(d));
+  if (unknown.length > 0) errors.push(`no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})`);
+  if (inputs.hardware && !facts.hwOffloadCapable) errors.push(`hardware: true was requested but ${facts.hwOffloadReason}; set hardware: false`);
+  if (errors.length > 0) throw new PreflightError(shell.router, errors);
+
+  const paths = flowtablePaths(inputs.name);
+  const rendered = renderFlowtable(inputs);
+  const current = liveOf(facts, inputs.name);
+  if (current && (current.hwOffload !== inputs.hardware || current.counter !== inputs.counter)) {
+    // Neither nft nor fw4 can change a flowtable's flags in place (fw4 deletes its own `ft` for the
+    // same reason): unhook it from the forward chain, reload, delete it, then load the new one.
+    const unhook: ChangeSet = {
+      ...emptyChangeSet(),
+      files: [{ path: paths.rule, content: undefined }],
+      reloadFirewall: true,
+      afterReload: [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", inputs.name])],
+    };
+    await applyChangeSet(shell, facts, unhook, `unhook flowtable ${inputs.name} to change its flags`, 64);
+  }
+  const cs: ChangeSet = {
+    ...emptyChangeSet(),
+    files: [
+      { path: paths.flowtable, content: rendered.flowtable },
+      { path: paths.rule, content: rendered.rule },
+    ],
+    reloadFirewall: true,
+  };
+  if (old && old.name !== inputs.name) {
+    const before = flowtablePaths(old.name);
+    cs.files.push({ path: before.flowtable, content: undefined }, { path: before.rule, content: undefined });
+  }
+  await applyChangeSet(shell, facts, cs, `write flowtable ${inputs.name} and reload the firewall`, 64);
+  const after = await readFactsWith(shell, {});
+  const live = liveOf(after.facts, inputs.name);
+  const problems = verifyLive(shell.router, inputs, live);
+  if (problems.length > 0) throw new Error(`${problems.join("; ")}. The include files stay in place; fix the inputs and run again.`);
+  const files = { flowtable: rendered.flowtable, rule: rendered.rule ?? null };
+  return jsonSafe({ ...inputs, live, files, drift: [] });
+}
+
+export const flowtableProvider = {
+  async check(_olds: unknown, news: Record<string, unknown>) {
+    return checkInputs(flowtableSchema, news, { withConnection: true });
+  },
+
+  async diff(_id: string, olds: FlowtableOutputs, news: FlowtableInputs) {
+    if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+    if (olds.name !== news.name) return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
+    const changed = changedKeys({ ...olds }, { ...news }, SETTINGS);
+    return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [], deleteBeforeReplace: true };
+  },
+
+  async create(inputs: FlowtableInputs) {
+    return { id: `${routerId(inputs.connection)}/flowtable/${inputs.name}`, outs: await apply(inputs) };
+  },
+
+  async read(id: string, props: FlowtableOutputs) {
+    const shell = shellFor(props.connection as RouterConnection);
+    const { facts, extra } = await readFactsWith(shell, extraSections(props.name));
+    // Both files gone: someone removed the flowtable; the engine drops it from state and the next up recreates it.
+    if (extra.ftFile.rc !== 0 && extra.ftRule.rc !== 0) return { id: "" };
+    const fileNow = extra.ftFile.rc === 0 ? `${extra.ftFile.out}\n` : "";
+    const ruleNow = extra.ftRule.rc === 0 ? `${extra.ftRule.out}\n` : null;
+    const live = liveOf(facts, props.name);
+    return { id, props: jsonSafe({ ...props, live, drift: drift(props, props.files, fileNow, ruleNow, live, facts) }) };
+  },
+
+  async update(_id: string, olds: FlowtableOutputs, news: FlowtableInputs) {
+    return { outs: await apply(news, olds) };
+  },
+
+  async delete(_id: string, props: FlowtableOutputs): Promise<void> {
+    const shell = shellFor(props.connection as RouterConnection);
+    const { facts } = await readFactsWith(shell, {});
+    const paths = flowtablePaths(props.name);
+    const cs: ChangeSet = {
+      ...emptyChangeSet(),
+      files: [
+        { path: paths.rule, content: undefined },
+        { path: paths.flowtable, content: undefined },
+      ],
+      reloadFirewall: true,
+      // A reload flushes rules but keeps flowtables that are no longer declared; once unhooked it can go.
+      afterReload: liveOf(facts, props.name) ? [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", props.name])] : [],
+    };
+    await applyChangeSet(shell, facts, cs, `remove flowtable ${props.name} and reload the firewall`, 0);
+  },
+};

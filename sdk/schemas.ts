@@ -1,0 +1,88 @@
+import { z } from "zod";
+
+/**
+ * Resource inputs, defined once: `check` validates with these schemas and the SDK's argument types
+ * are derived from them. Messages name the field and say how to fix it.
+ */
+
+/** Linux interface names: at most 15 bytes, no slash or whitespace (IFNAMSIZ). */
+const deviceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.@:-]{1,15}$/, "must be a Linux interface name (1-15 characters: letters, digits, _ . @ : -), e.g. \"wan\" or \"lan1\"");
+
+const devices = z.array(deviceName).min(1, "list at least one device, e.g. [\"lan1\", \"wan\"]");
+
+/** The router connection every resource carries (the `connection` output of a Router). */
+export const connectionInput = z.looseObject({ host: z.string() });
+
+export const sqmPolicy = z
+  .enum(["refuse", "warn", "ignore"])
+  .describe("what to do when an enabled SQM instance shapes an interface that offload would bypass");
+
+export const firewallDefaultsSchema = z
+  .strictObject({
+    connection: connectionInput,
+    /** Software flow offloading (firewall option flow_offloading). */
+    flowOffloading: z.boolean({ error: "flowOffloading must be true or false" }),
+    /** Hardware flow offloading (flow_offloading_hw); needs flowOffloading and a SoC with a flow engine. */
+    flowOffloadingHw: z.boolean().default(false),
+    /** SQM shapes egress with qdiscs that hardware-offloaded flows skip; default: refuse hardware offload there. */
+    sqmPolicy: sqmPolicy.default("refuse"),
+    /** Refuse to commit when the overlay has less free space than this (KiB). */
+    minFreeKiB: z.number().int().min(0).default(64),
+  })
+  .refine((v) => !v.flowOffloadingHw || v.flowOffloading, {
+    path: ["flowOffloadingHw"],
+    message: "flowOffloadingHw needs flowOffloading: true (hardware offload is an addition to software offload); set both",
+  });
+
+export const flowtableSchema = z.strictObject({
+  connection: connectionInput,
+  /** nftables name of the flowtable inside fw4's table; `ft` is fw4's own. */
+  name: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,30}$/, "must start with a letter and use letters, digits and _ (at most 31 characters)")
+    .refine((n) => n !== "ft", "\"ft\" is firewall4's own flowtable (managed by FirewallDefaults); pick another name"),
+  devices,
+  /** Ingress hook priority. */
+  priority: z.number().int().min(-400).max(400).default(0),
+  /** `flags offload`: ask the kernel to offload these flows to the switch/NIC hardware. */
+  hardware: z.boolean().default(false),
+  /** Keep conntrack byte/packet counters correct for offloaded flows. */
+  counter: z.boolean().default(true),
+  /** Which forwarded flows go to this flowtable; omit to not add a forward rule. */
+  forwardRule: z
+    .strictObject({
+      protocols: z.array(z.enum(["tcp", "udp"])).min(1).default(["tcp", "udp"]),
+      inputInterfaces: z.array(deviceName).optional(),
+      outputInterfaces: z.array(deviceName).optional(),
+    })
+    .optional(),
+});
+
+const packageName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._+-]*$/, "must be an OpenWrt package name (lowercase letters, digits, . _ + -), e.g. \"kmod-nft-offload\"");
+
+export const offloadPackagesSchema = z.strictObject({
+  connection: connectionInput,
+  packages: z.array(packageName).min(1).default(["kmod-nft-offload"]),
+  /** Free overlay space to keep after installing (KiB). */
+  minFreeKiB: z.number().int().min(0).default(256),
+  /** Remove the packages this resource installed when it is deleted. */
+  removeOnDelete: z.boolean().default(false),
+});
+
+export const deviceOffloadSchema = z.strictObject({
+  connection: connectionInput,
+  devices,
+  /** hw-tc-offload on (true) or off (false). */
+  hwTcOffload: z.boolean({ error: "hwTcOffload must be true or false" }),
+  /** Reapply at every boot (an init script), not only now. */
+  persistent: z.boolean().default(true),
+});
+
+export type FirewallDefaultsInputs = z.output<typeof firewallDefaultsSchema>;
+export type FlowtableInputs = z.output<typeof flowtableSchema>;
+export type OffloadPackagesInputs = z.output<typeof offloadPackagesSchema>;
+export type DeviceOffloadInputs = z.output<typeof deviceOffloadSchema>;

@@ -1,0 +1,190 @@
+import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
+import { routerProvider, type RouterOutputs } from "../../provider/resources/router";
+import { firewallDefaultsProvider, type FirewallDefaultsOutputs } from "../../provider/resources/firewall-defaults";
+import { flowtableProvider, type FlowtableOutputs } from "../../provider/resources/flowtable";
+import { getPool } from "../../provider/transport";
+import { snapshotFiles } from "../helpers/router-files";
+import { run } from "../helpers/sim-client";
+
+afterAll(() => getPool().closeAll());
+
+/** Runs check like the plugin does and fails the test on validation failures. */
+async function checked<T>(provider: { check(o: unknown, n: Record<string, unknown>): Promise<{ inputs: unknown; failures: unknown[] }> }, news: Record<string, unknown>): Promise<T> {
+  const { inputs, failures } = await provider.check({}, news);
+  expect(failures).toEqual([]);
+  return inputs as T;
+}
+
+async function routerOf(sim: SimulatedRouter): Promise<RouterOutputs> {
+  const inputs = await checked<RouterOutputs>(routerProvider, { host: sim.host, port: sim.port, privateKey: sim.privateKey, hostKey: sim.hostKeyFingerprint });
+  return (await routerProvider.create(inputs)).outs;
+}
+
+describe("Router", () => {
+  let sim: SimulatedRouter;
+  beforeAll(async () => {
+    sim = await startSimulatedRouter({ profile: "mt7621-23.05" });
+  });
+  afterAll(() => sim.stop());
+
+  test("create pins the host key and outputs facts plus a @pulumi/command-shaped connection", async () => {
+    const out = await routerOf(sim);
+    expect(out.hostKeyFingerprint).toBe(sim.hostKeyFingerprint);
+    expect(out.connection).toEqual({ host: "127.0.0.1", port: sim.port, user: "root", privateKey: sim.privateKey, hostKey: expect.stringMatching(/^ssh-ed25519 AAAA/) });
+    expect(out).toMatchObject({ target: "ramips/mt7621", firewall: "fw4", packageManager: "opkg", hwOffloadCapable: true, kernel: sim.profile.kernel, drift: [] });
+  });
+
+  test("trustOnFirstUse records the key it saw, later operations pin it", async () => {
+    const inputs = await checked<RouterOutputs>(routerProvider, { host: sim.host, port: sim.port, privateKey: sim.privateKey, trustOnFirstUse: true });
+    const out = (await routerProvider.create(inputs)).outs;
+    expect(out.hostKeyFingerprint).toBe(sim.hostKeyFingerprint);
+    sim.setFaults({ hostKeyChanged: true });
+    await getPool().closeAll();
+    await expect(routerProvider.read("id", out)).rejects.toThrow(/host key/i);
+    sim.setFaults({});
+  });
+
+  test("check names the field and the fix, and never echoes secrets", async () => {
+    const { failures } = await routerProvider.check({}, { host: sim.host, password: "hunter2-secret" });
+    expect(failures).toEqual([{ property: "hostKey", reason: expect.stringMatching(/host-key mode is required.*trustOnFirstUse/) }]);
+    expect(JSON.stringify(failures)).not.toContain("hunter2-secret");
+  });
+
+  test("diff: host/port/user replace, credentials update, nothing else changes", async () => {
+    const out = await routerOf(sim);
+    expect(await routerProvider.diff("id", out, { ...out, host: "127.0.0.2" })).toMatchObject({ changes: true, replaces: ["host"] });
+    expect(await routerProvider.diff("id", out, { ...out, password: "new" })).toMatchObject({ changes: true, replaces: [] });
+    expect(await routerProvider.diff("id", out, { ...out })).toMatchObject({ changes: false, replaces: [] });
+  });
+});
+
+describe("FirewallDefaults", () => {
+  let sim: SimulatedRouter;
+  let connection: RouterOutputs["connection"];
+  beforeEach(async () => {
+    sim = await startSimulatedRouter({ profile: "mt7621-23.05" });
+    connection = (await routerOf(sim)).connection;
+  });
+  afterEach(() => sim.stop());
+
+  test("create adopts the defaults section, update changes it, delete restores the originals exactly", async () => {
+    await run(sim, "uci set firewall.@defaults[0].flow_offloading=yes; uci commit firewall; fw4 reload");
+    const original = snapshotFiles(sim)["/etc/config/firewall"];
+    const inputs = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true, flowOffloadingHw: false });
+    const created = await firewallDefaultsProvider.create(inputs);
+    expect(created.id).toBe(`root@127.0.0.1:${sim.port}/firewall/defaults`);
+    // "yes" already means on for fw4: compare-before-set leaves it alone.
+    expect(created.outs.original).toEqual({ flow_offloading: "yes" });
+    expect(snapshotFiles(sim)["/etc/config/firewall"]).toBe(original);
+    expect(created.outs.runtime.mode).toBe("software");
+
+    const hwInputs = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true, flowOffloadingHw: true });
+    expect((await firewallDefaultsProvider.diff(created.id, created.outs, hwInputs)).changes).toBe(true);
+    const updated = (await firewallDefaultsProvider.update(created.id, created.outs, hwInputs)).outs;
+    expect(updated.runtime).toMatchObject({ mode: "hardware", flowtable: { hwOffload: true } });
+    expect(updated.original).toEqual({ flow_offloading: "yes" });
+    expect((await firewallDefaultsProvider.diff(created.id, updated, hwInputs)).changes).toBe(false);
+
+    await firewallDefaultsProvider.delete(created.id, updated);
+    expect(snapshotFiles(sim)["/etc/config/firewall"]).toMatch(/option flow_offloading 'yes'/);
+    expect(snapshotFiles(sim)["/etc/config/firewall"]).not.toMatch(/flow_offloading_hw/);
+    expect((await run(sim, "nft list flowtables")).stdout).not.toContain("flags offload");
+  });
+
+  test("refresh classifies drift: local-edit, pending-changes, runtime-fallback", async () => {
+    const inputs = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true, flowOffloadingHw: true });
+    const { id, outs } = await firewallDefaultsProvider.create(inputs);
+    const refresh = async () => (await firewallDefaultsProvider.read(id, outs)).props as FirewallDefaultsOutputs;
+    expect((await refresh()).drift).toEqual([]);
+
+    // A LuCI-style edit: hardware offload unticked (LuCI deletes the option).
+    await run(sim, "uci delete firewall.@defaults[0].flow_offloading_hw; uci commit firewall; fw4 reload");
+    let live = await refresh();
+    expect(live.drift.map((d) => d.class)).toEqual(["local-edit"]);
+    expect(live.flowOffloadingHw).toBe(false);
+    expect((await firewallDefaultsProvider.diff(id, live, inputs)).changes).toBe(true);
+
+    // Config says hardware, the kernel runs software: no port accepts offload any more, fw4 falls back.
+    const ports = "lan1 lan2 lan3 lan4 wan";
+    await run(sim, `uci set firewall.@defaults[0].flow_offloading_hw=1; uci commit firewall; for d in ${ports}; do ethtool -K $d hw-tc-offload off; done; fw4 reload`);
+    live = await refresh();
+    expect(live.drift.map((d) => d.class)).toEqual(["runtime-fallback"]);
+    expect(live.runtime.mode).toBe("software");
+
+    await run(sim, `for d in ${ports}; do ethtool -K $d hw-tc-offload on; done; fw4 reload; uci set firewall.@zone[0].input=DROP`);
+    live = await refresh();
+    expect(live.drift.map((d) => d.class)).toEqual(["pending-changes"]);
+  });
+
+  test("preflight refusals happen before any write", async () => {
+    const x86 = await startSimulatedRouter({ profile: "x86-64-23.05" });
+    try {
+      const conn = (await routerOf(x86)).connection;
+      const before = snapshotFiles(x86);
+      const inputs = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection: conn, flowOffloading: true, flowOffloadingHw: true });
+      await expect(firewallDefaultsProvider.create(inputs)).rejects.toThrow(/hardware offload was requested but target x86\/64 has no flow engine.*set flowOffloadingHw: false/);
+      expect(snapshotFiles(x86)).toEqual(before);
+    } finally {
+      await x86.stop();
+    }
+  });
+
+  test("check: field-level messages; unknown values in preview pass through", async () => {
+    const { failures } = await firewallDefaultsProvider.check({}, { connection, flowOffloading: false, flowOffloadingHw: true, sqmPolicy: "sometimes" });
+    expect(failures.map((f) => f.property).sort()).toEqual(["sqmPolicy"]);
+    const both = await firewallDefaultsProvider.check({}, { connection, flowOffloading: false, flowOffloadingHw: true });
+    expect(both.failures).toEqual([{ property: "flowOffloadingHw", reason: expect.stringMatching(/needs flowOffloading: true/) }]);
+    const preview = await firewallDefaultsProvider.check({}, { connection: "04da6b54-80e4-46f7-96ec-b56ff0331ba9", flowOffloading: true });
+    expect(preview.failures).toEqual([]);
+  });
+});
+
+describe("Flowtable", () => {
+  let sim: SimulatedRouter;
+  let connection: RouterOutputs["connection"];
+  beforeAll(async () => {
+    sim = await startSimulatedRouter({ profile: "mt7621-24.10" });
+    connection = (await routerOf(sim)).connection;
+  });
+  afterAll(() => sim.stop());
+
+  test("create writes fw4 includes and verifies the live flowtable; read sees edits; delete removes it cleanly", async () => {
+    const before = snapshotFiles(sim);
+    const inputs = await checked<FlowtableOutputs>(flowtableProvider, {
+      connection,
+      name: "lanwan",
+      devices: ["lan1", "wan"],
+      hardware: true,
+      forwardRule: { inputInterfaces: ["br-lan"] },
+    });
+    const { id, outs } = await flowtableProvider.create(inputs);
+    expect(outs.live).toMatchObject({ name: "lanwan", devices: ["lan1", "wan"], hwOffload: true, counter: true, forwardRule: true });
+    expect((await run(sim, "nft list chain inet fw4 forward")).stdout).toContain('meta l4proto { tcp, udp } iifname "br-lan" flow add @lanwan');
+
+    expect(((await flowtableProvider.read(id, outs)).props as FlowtableOutputs).drift).toEqual([]);
+    // nft cannot drop a flag from a live flowtable, so the edited file only fails to load: the
+    // kernel keeps the old flowtable and only the file differs.
+    await run(sim, "sed -i 's/counter;//' /etc/nftables.d/60-offload-lanwan.nft; fw4 reload");
+    const edited = (await flowtableProvider.read(id, outs)).props as FlowtableOutputs;
+    expect(edited.drift.map((d) => d.class)).toEqual(["local-edit"]);
+    expect((await flowtableProvider.diff(id, edited, inputs)).changes).toBe(true);
+    await flowtableProvider.update(id, edited, inputs);
+
+    // Changing flags needs the flowtable deleted first; the update does that.
+    const software = { ...inputs, hardware: false };
+    const changed = (await flowtableProvider.update(id, outs, software)).outs;
+    expect(changed.live).toMatchObject({ hwOffload: false, counter: true, forwardRule: true });
+
+    await flowtableProvider.delete(id, outs);
+    expect(snapshotFiles(sim)).toEqual(before);
+    expect((await run(sim, "nft list flowtables")).stdout).not.toContain("lanwan");
+    expect(await flowtableProvider.read(id, outs)).toEqual({ id: "" });
+  });
+
+  test("refusals: unknown device, reserved name", async () => {
+    const inputs = await checked<FlowtableOutputs>(flowtableProvider, { connection, name: "x", devices: ["eth9"] });
+    await expect(flowtableProvider.create(inputs)).rejects.toThrow(/no such device\(s\): eth9 \(the router has/);
+    const { failures } = await flowtableProvider.check({}, { connection, name: "ft", devices: ["wan"] });
+    expect(failures).toEqual([{ property: "name", reason: expect.stringMatching(/firewall4's own flowtable/) }]);
+  });
+});
