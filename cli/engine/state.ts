@@ -85,7 +85,19 @@ export class StateStore {
       stack: this.stack,
       secretsProvider: { type: "passphrase", ...crypter.params },
       outputs: encode(state.outputs),
-      resources: state.resources.map((r) => ({ ...r, inputs: encode(r.inputs), outputs: encode(r.outputs) })),
+      resources: state.resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        ...(r.parent ? { parent: r.parent } : {}),
+        custom: r.custom,
+        ...(r.id !== undefined ? { id: r.id } : {}),
+        inputs: encode(r.inputs),
+        outputs: encode(r.outputs),
+        secretOutputs: r.secretOutputs,
+        additionalSecretOutputs: r.additionalSecretOutputs,
+        dependencies: r.dependencies,
+      })),
     };
     const text = `${JSON.stringify(file, null, 2)}\n`;
     const write = this.writes.then(() => writeAtomically(this.statePath, text));
