@@ -19,7 +19,7 @@ import { dispatcherFor, programPathsFor } from "./tools/registry";
 import { overlayUsage } from "./tools/df";
 import { generateFlows, TrafficOptions } from "./traffic";
 import type { ConntrackEntry, FaultState, Profile, RouterHandle, ToolResult } from "./types";
-import { syncKernelViews } from "./kernel-views";
+import { KernelViews } from "./kernel-views";
 import { BOOT_SEQUENCE } from "./init-scripts";
 
 export interface SimulatedRouterOptions {
@@ -85,6 +85,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   private readonly ownsStateDir: boolean;
   private readonly ns: RouterNamespace;
   private readonly rpc: ToolRpcServer;
+  private readonly views: KernelViews;
   private readonly ssh: RouterSshServer;
   private faultConfig: Faults = {};
   private execsSinceDropArmed = 0;
@@ -111,7 +112,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     this.kernel = new SimKernel(this.profile);
     this.netifd = new SimNetifd(this.profile, this.fs);
     this.ns = new RouterNamespace(this.rootDir, image);
-    this.rpc = new ToolRpcServer(this.fs, dispatcherFor(this));
+    this.views = new KernelViews(this);
+    this.rpc = new ToolRpcServer(this.fs, dispatcherFor(this, () => this.views.sync()));
     this.ssh = new RouterSshServer({
       host: this.host,
       port: options.port ?? 0,
@@ -210,7 +212,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   traffic(options: TrafficOptions = {}): ConntrackEntry[] {
     const flows = generateFlows(this, options);
     this.kernel.conntrack.push(...flows);
-    syncKernelViews(this);
+    this.views.sync();
     if (this.profile.crashesUnderHwOffload && flows.some((f) => f.offload === "hardware")) this.scheduleCrash();
     return flows;
   }
@@ -255,13 +257,13 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     wipeVolatile(this.rootDir);
     this.kernel.powerOn(this.fs);
     this.netifd.reload();
-    syncKernelViews(this);
+    this.views.invalidate();
+    this.views.sync();
     await this.ns.start();
     this.stats.boots++;
     this.fs.writeAtomic("/lib/sim/boot", BOOT_SEQUENCE, 0o755);
     const bootLog = await this.runInside("/lib/sim/boot");
     this.fs.writeAtomic("/lib/sim/boot.log", bootLog.stdout + bootLog.stderr);
-    syncKernelViews(this);
     if (!this.stopped) this.ssh.setAccepting(true);
     this.emit("up");
   }

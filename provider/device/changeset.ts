@@ -12,7 +12,9 @@ export interface ChangeSet {
   /** Option writes per uci package (already compare-before-set planned). */
   uci: { pkg: string; changes: UciOptionChange[] }[];
   /** Files to write (content) or remove (content undefined). */
-  files: { path: string; content: string | undefined }[];
+  files: { path: string; content: string | undefined; mode?: "executable" }[];
+  /** Symlinks to create (target) or remove (target undefined), e.g. enabling an init script in /etc/rc.d. */
+  links: { path: string; target: string | undefined }[];
   /** hw-tc-offload to set on devices now (runtime; persistence is a file in `files`). */
   hwTc: { device: string; on: boolean }[];
   /** Reload the firewall once after everything is written. */
@@ -22,27 +24,37 @@ export interface ChangeSet {
 }
 
 export function emptyChangeSet(): ChangeSet {
-  return { uci: [], files: [], hwTc: [], reloadFirewall: false, afterReload: [] };
+  return { uci: [], files: [], links: [], hwTc: [], reloadFirewall: false, afterReload: [] };
 }
 
 export function isEmpty(cs: ChangeSet): boolean {
-  return cs.uci.every((u) => u.changes.length === 0) && cs.files.length === 0 && cs.hwTc.length === 0;
+  return cs.uci.every((u) => u.changes.length === 0) && cs.files.length === 0 && cs.links.length === 0 && cs.hwTc.length === 0;
 }
 
 /** Shell that writes a file atomically (temp file + mv, as uci does) or removes it. */
-export function fileWriteScript(path: string, content: string | undefined): string {
+export function fileWriteScript(path: string, content: string | undefined, mode?: "executable"): string {
   const p = shellQuote(path);
   if (content === undefined) return `rm -f ${p}`;
   const tmp = shellQuote(`${path}.offload-tmp`);
-  const dir = shellQuote(path.replace(/\/[^/]*$/, "") || "/");
-  return `mkdir -p ${dir} && cat > ${tmp} ${heredoc(content)}\nmv -f ${tmp} ${p}`;
+  const chmod = mode === "executable" ? ` && chmod 0755 ${tmp}` : "";
+  return `mkdir -p ${shellQuote(parentOf(path))} && cat > ${tmp} ${heredoc(content)}\n[ -f ${tmp} ]${chmod} && mv -f ${tmp} ${p}`;
+}
+
+export function linkScript(path: string, target: string | undefined): string {
+  const p = shellQuote(path);
+  return target === undefined ? `rm -f ${p}` : `mkdir -p ${shellQuote(parentOf(path))} && ln -sf ${shellQuote(target)} ${p}`;
+}
+
+function parentOf(path: string): string {
+  return path.replace(/\/[^/]*$/, "") || "/";
 }
 
 /** The shell of a change set, without validation or guard: callers wrap it. */
 export function changeSetScript(cs: ChangeSet): string {
   const lines: string[] = [];
   for (const { pkg, changes } of cs.uci) if (changes.length > 0) lines.push(commitScript(pkg, changes));
-  for (const { path, content } of cs.files) lines.push(fileWriteScript(path, content));
+  for (const { path, content, mode } of cs.files) lines.push(fileWriteScript(path, content, mode));
+  for (const { path, target } of cs.links) lines.push(linkScript(path, target));
   for (const { device, on } of cs.hwTc) lines.push(shellCommand(["ethtool", "-K", device, "hw-tc-offload", on ? "on" : "off"]));
   if (cs.reloadFirewall) lines.push(RELOAD_FIREWALL);
   lines.push(...cs.afterReload);

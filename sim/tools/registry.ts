@@ -50,8 +50,11 @@ export function programPathsFor(profile: Profile): string[] {
   return [...programsFor(profile).values()].filter((p) => p.preinstalled).map((p) => p.path);
 }
 
-/** Runs emulated programs for one router: the other end of the RPC shim. */
-export function dispatcherFor(router: RouterHandle): ToolDispatcher {
+/**
+ * Runs emulated programs for one router: the other end of the RPC shim. `afterCall` lets the
+ * router refresh what scripts read of its kernel (/proc, /sys) once a program has changed it.
+ */
+export function dispatcherFor(router: RouterHandle, afterCall: () => void): ToolDispatcher {
   const programs = programsFor(router.profile);
   const invoke = async (argv: string[], cwd: string, readStdin: () => Promise<Buffer>): Promise<ToolCallResult> => {
     const program = programs.get(argv[0]);
@@ -75,6 +78,7 @@ export function dispatcherFor(router: RouterHandle): ToolDispatcher {
       },
     };
     const code = await program.tool(ctx);
+    afterCall();
     return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   };
   return (call) => invoke(call.argv, call.cwd, call.readStdin);

@@ -2,6 +2,8 @@ import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/si
 import { routerProvider, type RouterOutputs } from "../../provider/resources/router";
 import { firewallDefaultsProvider, type FirewallDefaultsOutputs } from "../../provider/resources/firewall-defaults";
 import { flowtableProvider, type FlowtableOutputs } from "../../provider/resources/flowtable";
+import { offloadPackagesProvider, type OffloadPackagesOutputs } from "../../provider/resources/offload-packages";
+import { deviceOffloadProvider, type DeviceOffloadOutputs } from "../../provider/resources/device-offload";
 import { getPool } from "../../provider/transport";
 import { snapshotFiles } from "../helpers/router-files";
 import { run } from "../helpers/sim-client";
@@ -186,5 +188,88 @@ describe("Flowtable", () => {
     await expect(flowtableProvider.create(inputs)).rejects.toThrow(/no such device\(s\): eth9 \(the router has/);
     const { failures } = await flowtableProvider.check({}, { connection, name: "ft", devices: ["wan"] });
     expect(failures).toEqual([{ property: "name", reason: expect.stringMatching(/firewall4's own flowtable/) }]);
+  });
+});
+
+describe("OffloadPackages", () => {
+  test("installs what is missing (modules load), reads drift, removes only what it installed", async () => {
+    const sim = await startSimulatedRouter({ profile: "ipq40xx-22.03" });
+    try {
+      const connection = (await routerOf(sim)).connection;
+      const fw = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true });
+      await expect(firewallDefaultsProvider.create(fw)).rejects.toThrow(/kmod-nft-offload is not installed.*OffloadPackages/);
+
+      const inputs = await checked<OffloadPackagesOutputs>(offloadPackagesProvider, { connection, removeOnDelete: true });
+      expect(inputs.packages).toEqual(["kmod-nft-offload"]);
+      const { id, outs } = await offloadPackagesProvider.create(inputs);
+      expect(id).toBe(`root@127.0.0.1:${sim.port}/packages`);
+      expect(outs.installedByUs).toEqual(["kmod-nft-offload"]);
+      expect(outs.installed["kmod-nft-offload"]).toMatch(/^5\.10\./);
+      expect(outs.modules).toEqual(expect.arrayContaining(["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload"]));
+      expect((await firewallDefaultsProvider.create(fw)).outs.runtime.mode).toBe("software");
+
+      await run(sim, "opkg remove --force-depends kmod-nft-offload");
+      const refreshed = (await offloadPackagesProvider.read(id, outs)).props as OffloadPackagesOutputs;
+      expect(refreshed.drift).toEqual([{ class: "missing-package", detail: "kmod-nft-offload is not installed" }]);
+
+      await offloadPackagesProvider.update(id, refreshed, inputs);
+      await offloadPackagesProvider.delete(id, outs);
+      expect((await run(sim, "opkg list-installed kmod-nft-offload")).stdout).toBe("");
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test("refuses when the overlay is below the margin, before installing anything", async () => {
+    const sim = await startSimulatedRouter({ profile: "ath79-21.02" });
+    try {
+      const connection = (await routerOf(sim)).connection;
+      const inputs = await checked<OffloadPackagesOutputs>(offloadPackagesProvider, { connection, packages: ["iperf3"], minFreeKiB: 100_000 });
+      await expect(offloadPackagesProvider.create(inputs)).rejects.toThrow(/KiB free on the overlay, below minFreeKiB \(100000 KiB\)/);
+      expect((await run(sim, "opkg list-installed iperf3")).stdout).toBe("");
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
+describe("DeviceOffload", () => {
+  test("sets hw-tc-offload now and at every boot; delete restores the driver default", async () => {
+    const sim = await startSimulatedRouter({ profile: "mt7621-23.05" });
+    try {
+      const connection = (await routerOf(sim)).connection;
+      const inputs = await checked<DeviceOffloadOutputs>(deviceOffloadProvider, { connection, devices: ["wan", "lan1"], hwTcOffload: false });
+      const { id, outs } = await deviceOffloadProvider.create(inputs);
+      expect(outs.original).toEqual({ wan: true, lan1: true });
+      expect(outs.live).toEqual({ wan: false, lan1: false });
+      expect((await run(sim, "ethtool -k wan | grep hw-tc")).stdout).toBe("hw-tc-offload: off\n");
+
+      await sim.reboot();
+      expect((await run(sim, "ethtool -k lan1 | grep hw-tc")).stdout).toBe("hw-tc-offload: off\n");
+      expect(((await deviceOffloadProvider.read(id, outs)).props as DeviceOffloadOutputs).drift).toEqual([]);
+
+      await run(sim, "ethtool -K wan hw-tc-offload on");
+      const drifted = (await deviceOffloadProvider.read(id, outs)).props as DeviceOffloadOutputs;
+      expect(drifted.drift.map((d) => d.class)).toEqual(["runtime-fallback"]);
+
+      const files = snapshotFiles(sim);
+      await deviceOffloadProvider.delete(id, outs);
+      expect((await run(sim, "ethtool -k wan | grep hw-tc; ethtool -k lan1 | grep hw-tc")).stdout).toBe("hw-tc-offload: on\nhw-tc-offload: on\n");
+      expect(Object.keys(files).filter((f) => f.includes("offload-hwtc"))).toHaveLength(2);
+      expect(Object.keys(snapshotFiles(sim)).filter((f) => f.includes("offload-hwtc"))).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test("without ethtool on the image: a refusal that says how to fix it", async () => {
+    const sim = await startSimulatedRouter({ profile: "x86-64-23.05" });
+    try {
+      const connection = (await routerOf(sim)).connection;
+      const inputs = await checked<DeviceOffloadOutputs>(deviceOffloadProvider, { connection, devices: ["eth1"], hwTcOffload: true });
+      await expect(deviceOffloadProvider.create(inputs)).rejects.toThrow(/ethtool is not installed.*packages: \["ethtool"\]/);
+    } finally {
+      await sim.stop();
+    }
   });
 });

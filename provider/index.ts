@@ -1,0 +1,1 @@
+export { providers, type ResourceKind } from "./resources";
