@@ -108,14 +108,22 @@ export const deviceOffloadProvider = {
     return { id: `${routerId(inputs.connection)}/hw-tc-offload/${[...inputs.devices].sort().join(",")}`, outs: await apply(inputs) };
   },
 
-  async read(id: string, props: DeviceOffloadOutputs) {
-    const { facts, extra: found } = await readFactsWith(shellFor(props.connection as RouterConnection), extra(props.devices));
-    const live = liveOf(facts, props.devices);
+  /** Also the path of `.get()`, where props hold only what the program passed. */
+  async read(id: string, props: Partial<DeviceOffloadOutputs> & { connection: RouterConnection }) {
+    const devices = props.devices ?? id.slice(id.lastIndexOf("/") + 1).split(",");
+    const { facts, extra: found } = await readFactsWith(shellFor(props.connection as RouterConnection), extra(devices));
+    const live = liveOf(facts, devices);
+    if (props.original === undefined) {
+      // DeviceOffload.get: adopt the devices as they are now.
+      const script = found.script.rc === 0 ? `${found.script.out}\n` : null;
+      const hwTcOffload = props.hwTcOffload ?? devices.every((d) => live[d]);
+      return { id, props: jsonSafe({ persistent: script !== null, ...props, devices, hwTcOffload, original: live, live, initScript: script, drift: [] }) };
+    }
     const drift: Drift[] = [];
-    const wrong = props.devices.filter((d) => live[d] !== props.hwTcOffload);
+    const wrong = devices.filter((d) => live[d] !== props.hwTcOffload);
     if (wrong.length > 0) drift.push({ class: "runtime-fallback", detail: `hw-tc-offload is ${props.hwTcOffload ? "off" : "on"} on ${wrong.join(", ")}` });
     const script = found.script.rc === 0 ? `${found.script.out}\n` : null;
-    if (script !== props.initScript) drift.push({ class: "local-edit", detail: `the boot script /etc/init.d/${initScriptName(props.devices)} was ${script === null ? "removed" : "edited"}` });
+    if (script !== props.initScript) drift.push({ class: "local-edit", detail: `the boot script /etc/init.d/${initScriptName(devices)} was ${script === null ? "removed" : "edited"}` });
     return { id, props: jsonSafe({ ...props, live, drift }) };
   },
 

@@ -6,7 +6,7 @@ import { readFacts, type RouterFacts } from "../device/facts";
 import { planOffload, planRestore, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
 import { offloadPreflight, PreflightError } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
-import { changedKeys, checkInputs, factsOf, jsonSafe, routerId, routerIdentityChanged, shellFor } from "./common";
+import { changedKeys, checkInputs, factsOf, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
 
 export interface FirewallDefaultsOutputs extends FirewallDefaultsInputs {
   /** What the program declared (flowOffloading/flowOffloadingHw hold what uci has after a refresh). */
@@ -95,9 +95,18 @@ export const firewallDefaultsProvider = {
     return { id: `${routerId(inputs.connection)}/firewall/defaults`, outs: await apply(inputs) };
   },
 
-  async read(id: string, props: FirewallDefaultsOutputs) {
+  /** Also the path of `.get()`, where props hold only what the program passed. */
+  async read(id: string, props: Partial<FirewallDefaultsOutputs> & { connection: RouterConnection }) {
     const facts = await readFacts(shellFor(props.connection));
-    return { id, props: describe(facts, props, props.declared, props.original, props.firmware, props.warnings) };
+    // FirewallDefaults.get: nothing recorded yet, so what the router has now is adopted as declared and original.
+    const { config } = facts.offload;
+    const adopted = { flowOffloading: config.flowOffloading, flowOffloadingHw: config.flowOffloading && config.flowOffloadingHw };
+    const declared = props.declared ?? adopted;
+    const inputs: FirewallDefaultsInputs = { sqmPolicy: "refuse", minFreeKiB: 64, ...props, ...declared };
+    return {
+      id,
+      props: describe(facts, inputs, declared, props.original ?? config.raw, props.firmware ?? firmwareIdentity(facts), props.warnings ?? []),
+    };
   },
 
   async update(_id: string, olds: FirewallDefaultsOutputs, news: FirewallDefaultsInputs) {

@@ -96,6 +96,15 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
   const known = new Set(facts.devices.map((d) => d.name));
   const unknown = inputs.devices.filter((d) => !known.has(d));
   if (unknown.length > 0) errors.push(`no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})`);
+  const taken = facts.offload.runtime.flowtables
+    .filter((f) => f.family === "inet" && f.table === "fw4" && f.name !== inputs.name)
+    .flatMap((f) => f.devices.filter((d) => inputs.devices.includes(d)).map((d) => `${d} (in ${f.name})`));
+  if (taken.length > 0) {
+    errors.push(
+      `a device can be in only one flowtable of a table, and ${taken.join(", ")} already is` +
+        " (`ft` is firewall4's own, from FirewallDefaults flowOffloading): pick other devices or turn fw4's offloading off",
+    );
+  }
   if (inputs.hardware && !facts.hwOffloadCapable) errors.push(`hardware: true was requested but ${facts.hwOffloadReason}; set hardware: false`);
   if (errors.length > 0) throw new PreflightError(shell.router, errors);
 
@@ -150,15 +159,27 @@ export const flowtableProvider = {
     return { id: `${routerId(inputs.connection)}/flowtable/${inputs.name}`, outs: await apply(inputs) };
   },
 
-  async read(id: string, props: FlowtableOutputs) {
+  /** Also the path of `.get()`, where props hold only what the program passed. */
+  async read(id: string, props: Partial<FlowtableOutputs> & { connection: RouterConnection }) {
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts, extra } = await readFactsWith(shell, extraSections(props.name));
+    const name = props.name ?? id.slice(id.lastIndexOf("/") + 1);
+    const { facts, extra } = await readFactsWith(shell, extraSections(name));
     // Both files gone: someone removed the flowtable; the engine drops it from state and the next up recreates it.
     if (extra.ftFile.rc !== 0 && extra.ftRule.rc !== 0) return { id: "" };
     const fileNow = extra.ftFile.rc === 0 ? `${extra.ftFile.out}\n` : "";
     const ruleNow = extra.ftRule.rc === 0 ? `${extra.ftRule.out}\n` : null;
-    const live = liveOf(facts, props.name);
-    return { id, props: jsonSafe({ ...props, live, drift: drift(props, props.files, fileNow, ruleNow, live, facts) }) };
+    const live = liveOf(facts, name);
+    // Flowtable.get: adopt the files and the kernel's view as they are.
+    const files = props.files ?? { flowtable: fileNow, rule: ruleNow };
+    const inputs: FlowtableInputs = {
+      priority: 0,
+      counter: live?.counter ?? true,
+      hardware: live?.hwOffload ?? false,
+      devices: live?.devices ?? [],
+      ...props,
+      name,
+    };
+    return { id, props: jsonSafe({ ...inputs, live, files, drift: drift(inputs, files, fileNow, ruleNow, live, facts) }) };
   },
 
   async update(_id: string, olds: FlowtableOutputs, news: FlowtableInputs) {

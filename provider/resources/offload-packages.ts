@@ -74,11 +74,14 @@ export const offloadPackagesProvider = {
     return { id: `${routerId(inputs.connection)}/packages`, outs: await ensure(inputs) };
   },
 
-  async read(id: string, props: OffloadPackagesOutputs) {
-    const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), props.packages);
-    const missing = props.packages.filter((p) => !(p in installed));
+  /** Also the path of `.get()`, where props hold only what the program passed. */
+  async read(id: string, props: Partial<OffloadPackagesOutputs> & { connection: RouterConnection }) {
+    // OffloadPackages.get passes only what the program gave: fill in the defaults check would have.
+    const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, installedByUs: [], ...props };
+    const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages);
+    const missing = inputs.packages.filter((p) => !(p in installed));
     const drift: Drift[] = missing.map((p) => ({ class: "missing-package", detail: `${p} is not installed` }));
-    return { id, props: jsonSafe({ ...props, installed, modules: facts.offload.runtime.modules, drift }) };
+    return { id, props: jsonSafe({ ...inputs, installed, modules: facts.offload.runtime.modules, drift }) };
   },
 
   async update(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs) {

@@ -94,6 +94,8 @@ export const routerProvider = {
   },
 
   async read(id: string, props: RouterOutputs) {
+    // Router.get: the engine hands over the program's arguments only; read them like a create would.
+    if (!props.connection) return { id, props: await connectAndDescribe(props) };
     const facts = await readFacts(routerShell(parseConnectionOptions(props.connection)));
     const now = factOutputs(facts);
     const drift = FIRMWARE(now) === FIRMWARE(props) ? [] : ["firmware-changed"];

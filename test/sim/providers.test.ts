@@ -273,3 +273,19 @@ describe("DeviceOffload", () => {
     }
   });
 });
+
+describe("Flowtable next to fw4's own", () => {
+  test("refuses devices that fw4's ft already binds, before writing anything", async () => {
+    const sim = await startSimulatedRouter({ profile: "mt7621-23.05" });
+    try {
+      const connection = (await routerOf(sim)).connection;
+      await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci commit firewall; fw4 reload");
+      const before = snapshotFiles(sim);
+      const inputs = await checked<FlowtableOutputs>(flowtableProvider, { connection, name: "lanwan", devices: ["lan1", "wan"] });
+      await expect(flowtableProvider.create(inputs)).rejects.toThrow(/lan1 \(in ft\), wan \(in ft\) already is/);
+      expect(snapshotFiles(sim)).toEqual(before);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
