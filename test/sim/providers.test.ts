@@ -289,3 +289,31 @@ describe("Flowtable next to fw4's own", () => {
     }
   });
 });
+
+describe("Resource.get adopts what the router has (the engine's read with the program's arguments only)", () => {
+  test("Router, FirewallDefaults and Flowtable", async () => {
+    const sim = await startSimulatedRouter({ profile: "mt7621-24.10" });
+    try {
+      const args = { host: sim.host, port: sim.port, privateKey: sim.privateKey, hostKey: sim.hostKeyFingerprint };
+      const router = (await routerProvider.read(`root@127.0.0.1:${sim.port}`, args as unknown as RouterOutputs)).props as RouterOutputs;
+      expect(router).toMatchObject({ target: "ramips/mt7621", hostKeyFingerprint: sim.hostKeyFingerprint });
+
+      await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci commit firewall; fw4 reload");
+      const id = `root@127.0.0.1:${sim.port}/firewall/defaults`;
+      const defaults = (await firewallDefaultsProvider.read(id, { connection: router.connection })).props as FirewallDefaultsOutputs;
+      expect(defaults).toMatchObject({ flowOffloading: true, flowOffloadingHw: false, declared: { flowOffloading: true, flowOffloadingHw: false }, original: { flow_offloading: "1" }, drift: [] });
+      expect(defaults.runtime.mode).toBe("software");
+      // Adopted as it is: the same intent from the program is no change.
+      expect((await firewallDefaultsProvider.diff(id, defaults, { ...defaults, flowOffloading: true, flowOffloadingHw: false })).changes).toBe(false);
+
+      await run(sim, "uci set firewall.@defaults[0].flow_offloading=0; uci commit firewall; fw4 reload");
+      const ftInputs = await checked<FlowtableOutputs>(flowtableProvider, { connection: router.connection, name: "guest", devices: ["lan2"] });
+      const created = await flowtableProvider.create(ftInputs);
+      const adopted = (await flowtableProvider.read(created.id, { connection: router.connection })).props as FlowtableOutputs;
+      expect(adopted).toMatchObject({ name: "guest", devices: ["lan2"], hardware: false, counter: true, drift: [] });
+      expect(adopted.files).toEqual(created.outs.files);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
