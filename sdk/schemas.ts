@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RouterConnection } from "./types";
 
 /**
  * Resource inputs, defined once: `check` validates with these schemas and the SDK's argument types
@@ -12,8 +13,11 @@ const deviceName = z
 
 const devices = z.array(deviceName).min(1, "list at least one device, e.g. [\"lan1\", \"wan\"]");
 
-/** The router connection every resource carries (the `connection` output of a Router). */
-export const connectionInput = z.looseObject({ host: z.string() });
+/** The router connection every resource carries (the `connection` output of a Router); check validates its fields. */
+export const connectionInput = z.custom<RouterConnection>(
+  (v) => typeof v === "object" && v !== null && typeof (v as { host?: unknown }).host === "string",
+  "connection must be a Router's connection: pass router: <a Router resource>",
+);
 
 export const sqmPolicy = z
   .enum(["refuse", "warn", "ignore"])

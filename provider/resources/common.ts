@@ -2,6 +2,7 @@ import { z } from "zod";
 import { readFacts, type RouterFacts } from "../device/facts";
 import { routerShell, type RouterShell } from "../device/shell";
 import { parseConnectionOptions, InvalidConnectionOptionsError, type ConnectionOptions } from "../transport";
+import type { RouterConnection } from "../../sdk/types";
 
 /** What the engine puts in place of a value it does not know yet (preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -12,19 +13,7 @@ export interface CheckFailure {
 }
 
 /** The router a resource acts on: the `connection` object a Router resource outputs. */
-export interface RouterConnection {
-  host: string;
-  port?: number;
-  user?: string;
-  password?: string;
-  privateKey?: string;
-  privateKeyPassphrase?: string;
-  /** The pinned host key: a SHA256 fingerprint or the public key itself. */
-  hostKey?: string;
-  insecureIgnoreHostKey?: boolean;
-  connectTimeoutMs?: number;
-  execTimeoutMs?: number;
-}
+export type { RouterConnection };
 
 const CONNECTION_KEYS = [
   "host",
@@ -35,6 +24,7 @@ const CONNECTION_KEYS = [
   "privateKeyPassphrase",
   "hostKey",
   "insecureIgnoreHostKey",
+  "agent",
   "connectTimeoutMs",
   "execTimeoutMs",
 ] as const;

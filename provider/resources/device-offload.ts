@@ -109,7 +109,7 @@ export const deviceOffloadProvider = {
   },
 
   /** Also the path of `.get()`, where props hold only what the program passed. */
-  async read(id: string, props: Partial<DeviceOffloadOutputs> & { connection: RouterConnection }) {
+  async read(id: string, props: Partial<Omit<DeviceOffloadOutputs, "connection">> & { connection: RouterConnection }) {
     const devices = props.devices ?? id.slice(id.lastIndexOf("/") + 1).split(",");
     const { facts, extra: found } = await readFactsWith(shellFor(props.connection as RouterConnection), extra(devices));
     const live = liveOf(facts, devices);

@@ -96,7 +96,7 @@ export const firewallDefaultsProvider = {
   },
 
   /** Also the path of `.get()`, where props hold only what the program passed. */
-  async read(id: string, props: Partial<FirewallDefaultsOutputs> & { connection: RouterConnection }) {
+  async read(id: string, props: Partial<Omit<FirewallDefaultsOutputs, "connection">> & { connection: RouterConnection }) {
     const facts = await readFacts(shellFor(props.connection));
     // FirewallDefaults.get: nothing recorded yet, so what the router has now is adopted as declared and original.
     const { config } = facts.offload;

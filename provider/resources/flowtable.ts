@@ -160,7 +160,7 @@ export const flowtableProvider = {
   },
 
   /** Also the path of `.get()`, where props hold only what the program passed. */
-  async read(id: string, props: Partial<FlowtableOutputs> & { connection: RouterConnection }) {
+  async read(id: string, props: Partial<Omit<FlowtableOutputs, "connection">> & { connection: RouterConnection }) {
     const shell = shellFor(props.connection as RouterConnection);
     const name = props.name ?? id.slice(id.lastIndexOf("/") + 1);
     const { facts, extra } = await readFactsWith(shell, extraSections(name));

@@ -75,7 +75,7 @@ export const offloadPackagesProvider = {
   },
 
   /** Also the path of `.get()`, where props hold only what the program passed. */
-  async read(id: string, props: Partial<OffloadPackagesOutputs> & { connection: RouterConnection }) {
+  async read(id: string, props: Partial<Omit<OffloadPackagesOutputs, "connection">> & { connection: RouterConnection }) {
     // OffloadPackages.get passes only what the program gave: fill in the defaults check would have.
     const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, installedByUs: [], ...props };
     const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages);

@@ -11,6 +11,7 @@ export interface RouterInputs {
   password?: string;
   privateKey?: string;
   privateKeyPassphrase?: string;
+  agent?: string;
   hostKey?: string;
   trustOnFirstUse?: boolean;
   insecureIgnoreHostKey?: boolean;
@@ -128,6 +129,7 @@ async function connectAndDescribe(inputs: RouterInputs): Promise<RouterOutputs> 
     privateKey: inputs.privateKey,
     privateKeyPassphrase: inputs.privateKeyPassphrase,
     // Every later operation pins the key seen now; with insecureIgnoreHostKey the user opted out.
+    agent: inputs.agent,
     ...(inputs.insecureIgnoreHostKey ? { insecureIgnoreHostKey: true } : { hostKey: seen.hostPublicKey }),
     connectTimeoutMs: inputs.connectTimeoutMs,
     execTimeoutMs: inputs.execTimeoutMs,

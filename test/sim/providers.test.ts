@@ -46,6 +46,16 @@ describe("Router", () => {
     sim.setFaults({});
   });
 
+  test("refresh reports firmware-changed when the router was flashed", async () => {
+    const out = await routerOf(sim);
+    expect(((await routerProvider.read("id", out)).props as RouterOutputs).drift).toEqual([]);
+    await run(sim, "sed -i \"s/^DISTRIB_REVISION=.*/DISTRIB_REVISION='r24106-10cc5fcd00'/\" /etc/openwrt_release");
+    const flashed = (await routerProvider.read("id", out)).props as RouterOutputs;
+    expect(flashed.drift).toEqual(["firmware-changed"]);
+    expect(flashed.release.revision).toBe("r24106-10cc5fcd00");
+    expect((await routerProvider.diff("id", flashed, out)).changes).toBe(true);
+  });
+
   test("check names the field and the fix, and never echoes secrets", async () => {
     const { failures } = await routerProvider.check({}, { host: sim.host, password: "hunter2-secret" });
     expect(failures).toEqual([{ property: "hostKey", reason: expect.stringMatching(/host-key mode is required.*trustOnFirstUse/) }]);

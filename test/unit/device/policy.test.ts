@@ -1,0 +1,111 @@
+import type { RouterFacts } from "../../../provider/device/facts";
+import { classifyOffloadDrift, firmwareIdentity } from "../../../provider/device/drift";
+import { planOffload, planRestore, runtimeMismatches } from "../../../provider/device/offload";
+import { offloadPreflight } from "../../../provider/device/preflight";
+
+/** Facts of a healthy fw4 router with a flow engine and offloading off; tests change what they need. */
+function facts(overrides: Partial<RouterFacts> = {}, offload: Partial<RouterFacts["offload"]["runtime"]> = {}, config: Partial<RouterFacts["offload"]["config"]> = {}): RouterFacts {
+  return {
+    hostname: "OpenWrt",
+    model: "m",
+    boardName: "b",
+    release: { distribution: "OpenWrt", version: "23.05.4", revision: "r1", target: "ramips/mt7621", description: "" },
+    target: "ramips/mt7621",
+    kernel: "5.15.162",
+    kernelSupported: true,
+    firewall: "fw4",
+    packageManager: "opkg",
+    packages: { "kmod-nft-offload": "5.15.162-1" },
+    hwOffloadCapable: true,
+    hwOffloadReason: "MediaTek PPE",
+    devices: [],
+    zones: [{ name: "wan", networks: ["wan", "wan6"], devices: ["wan"] }],
+    sqm: [],
+    overlay: { mount: "/overlay", totalKiB: 1000, usedKiB: 100, availKiB: 900 },
+    stagedChanges: {},
+    offload: {
+      config: { flowOffloading: false, flowOffloadingHw: false, raw: {}, ...config },
+      runtime: { firewallRunning: true, flowtables: [], offloadRule: false, hardware: false, forwardTargets: [], modules: [], ...offload },
+      conntrack: { offloaded: 0, hwOffloaded: 0, total: 0 },
+    },
+    ...overrides,
+  };
+}
+
+describe("preflight", () => {
+  test("hardware on a target without a flow engine is refused with the fix", () => {
+    const { errors } = offloadPreflight(facts({ hwOffloadCapable: false, hwOffloadReason: "target x86/64 has no flow engine" }), { flowOffloading: true, flowOffloadingHw: true }, "refuse");
+    expect(errors).toEqual(["hardware offload was requested but target x86/64 has no flow engine: set flowOffloadingHw: false (software offload still helps)"]);
+  });
+
+  test("old kernels warn, they do not refuse", () => {
+    const result = offloadPreflight(facts({ kernel: "4.14.275", kernelSupported: false }), { flowOffloading: true, flowOffloadingHw: false }, "refuse");
+    expect(result).toEqual({ errors: [], warnings: ["kernel 4.14.275 is older than 5.4; flow offloading there is known to be unstable"] });
+  });
+
+  test("SQM on the uplink: refused for hardware unless sqmPolicy says otherwise; a warning for software", () => {
+    const sqm = facts({ sqm: [{ name: "eth1", enabled: true, interface: "wan" }] });
+    expect(offloadPreflight(sqm, { flowOffloading: true, flowOffloadingHw: true }, "refuse").errors[0]).toMatch(/SQM instance "eth1" shapes wan.*sqmPolicy: "warn"/);
+    expect(offloadPreflight(sqm, { flowOffloading: true, flowOffloadingHw: true }, "warn")).toMatchObject({ errors: [], warnings: [expect.stringMatching(/bypasses its qdiscs/)] });
+    expect(offloadPreflight(sqm, { flowOffloading: true, flowOffloadingHw: false }, "refuse").errors).toEqual([]);
+    expect(offloadPreflight(sqm, { flowOffloading: true, flowOffloadingHw: true }, "ignore")).toEqual({ errors: [], warnings: [] });
+    const disabled = facts({ sqm: [{ name: "eth1", enabled: false, interface: "wan" }] });
+    expect(offloadPreflight(disabled, { flowOffloading: true, flowOffloadingHw: true }, "refuse").errors).toEqual([]);
+  });
+
+  test("fw3 needs kmod-ipt-offload, fw4 kmod-nft-offload", () => {
+    expect(offloadPreflight(facts({ firewall: "fw3", packages: {} }), { flowOffloading: true, flowOffloadingHw: false }, "refuse").errors[0]).toMatch(/^kmod-ipt-offload is not installed/);
+    expect(offloadPreflight(facts({ packages: {} }), { flowOffloading: true, flowOffloadingHw: false }, "refuse").errors[0]).toMatch(/^kmod-nft-offload is not installed/);
+    expect(offloadPreflight(facts({ packages: {} }), { flowOffloading: false, flowOffloadingHw: false }, "refuse").errors).toEqual([]);
+  });
+});
+
+describe("planning", () => {
+  test("compare-before-set: values that already mean the intent are left alone", () => {
+    expect(planOffload(facts({}, {}, { flowOffloading: true, raw: { flow_offloading: "yes" } }), { flowOffloading: true, flowOffloadingHw: false })).toEqual([]);
+    expect(planOffload(facts(), { flowOffloading: false, flowOffloadingHw: false })).toEqual([]);
+    expect(planOffload(facts(), { flowOffloading: true, flowOffloadingHw: true })).toEqual([
+      { section: "@defaults[0]", option: "flow_offloading", value: "1" },
+      { section: "@defaults[0]", option: "flow_offloading_hw", value: "1" },
+    ]);
+    expect(planOffload(facts({}, {}, { flowOffloading: true, flowOffloadingHw: true, raw: { flow_offloading: "1", flow_offloading_hw: "1" } }), { flowOffloading: true, flowOffloadingHw: false })).toEqual([
+      { section: "@defaults[0]", option: "flow_offloading_hw", value: "0" },
+    ]);
+  });
+
+  test("restore puts back exactly the raw originals, deleting options that were absent", () => {
+    const now = facts({}, {}, { raw: { flow_offloading: "1", flow_offloading_hw: "1" } });
+    expect(planRestore(now, {})).toEqual([
+      { section: "@defaults[0]", option: "flow_offloading", value: undefined },
+      { section: "@defaults[0]", option: "flow_offloading_hw", value: undefined },
+    ]);
+    expect(planRestore(now, { flow_offloading: "1" })).toEqual([{ section: "@defaults[0]", option: "flow_offloading_hw", value: undefined }]);
+  });
+});
+
+describe("drift classes", () => {
+  const hwIntent = { flowOffloading: true, flowOffloadingHw: true };
+  const hwConfig = { flowOffloading: true, flowOffloadingHw: true, raw: { flow_offloading: "1", flow_offloading_hw: "1" } };
+
+  test("none when uci and the kernel both match", () => {
+    expect(classifyOffloadDrift(facts({}, { offloadRule: true, hardware: true }, hwConfig), hwIntent)).toEqual([]);
+  });
+
+  test("local-edit, runtime-fallback, pending-changes, missing-package, firmware-changed", () => {
+    expect(classifyOffloadDrift(facts(), hwIntent).map((d) => d.class)).toEqual(["local-edit"]);
+    const fallback = classifyOffloadDrift(facts({}, { offloadRule: true, hardware: false }, hwConfig), hwIntent);
+    expect(fallback).toEqual([{ class: "runtime-fallback", detail: "configured for hardware offload, but the kernel runs software offload (fw4 fell back)" }]);
+    expect(classifyOffloadDrift(facts({ stagedChanges: { firewall: ["firewall.cfg01e63d.input='DROP'"] } }, { offloadRule: true, hardware: true }, hwConfig), hwIntent).map((d) => d.class)).toEqual(["pending-changes"]);
+    expect(classifyOffloadDrift(facts({ packages: {} }, { offloadRule: true, hardware: true }, hwConfig), hwIntent).map((d) => d.class)).toEqual(["missing-package"]);
+    const f = facts({}, { offloadRule: true, hardware: true }, hwConfig);
+    expect(classifyOffloadDrift(f, hwIntent, "OpenWrt 23.05.3 r0 (ramips/mt7621, kernel 5.15.150)").map((d) => d.class)).toEqual(["firmware-changed"]);
+    expect(classifyOffloadDrift(f, hwIntent, firmwareIdentity(f))).toEqual([]);
+  });
+
+  test("runtime mismatches are sentences that say what the kernel runs", () => {
+    expect(runtimeMismatches(facts({}, { offloadRule: true, hardware: false }), hwIntent)).toEqual([
+      "hardware offload was requested but the kernel runs software offload (fw4 fell back: `flags offload` was refused)",
+    ]);
+    expect(runtimeMismatches(facts({}, { firewallRunning: false }), hwIntent)[0]).toMatch(/firewall is not running/);
+  });
+});
