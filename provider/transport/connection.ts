@@ -195,6 +195,8 @@ export class Connection {
     if (!this.ended) {
       this.ended = true;
       clearTimeout(this.idleTimer);
+      // An idle socket is unref'd; whoever awaits this close must not see the process exit under it.
+      this.socket.ref();
       this.client.end();
       setTimeout(() => this.client.destroy(), CLOSE_GRACE_MS).unref();
     }
