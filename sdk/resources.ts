@@ -1,15 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { DeviceOffloadInputs, FirewallDefaultsInputs, FlowtableInputs, OffloadPackagesInputs } from "./schemas";
+import type { DeviceOffloadUserInputs, FirewallDefaultsUserInputs, FlowtableUserInputs, OffloadPackagesUserInputs } from "./schemas";
 import { shim } from "./shim";
 import { placeholders, withSecretOutputs, type Drift, type Inputs, type RouterConnection, type RouterRef } from "./types";
 
-type WithRouter<T> = Inputs<Omit<T, "connection">> & {
+/** A resource's arguments: its schema's input type (defaults make fields optional), with `router` for `connection`. */
+type Args<T> = Inputs<Omit<T, "connection">> & {
   /** The router to act on: a Router resource (or anything with its `connection`). */
   router: RouterRef;
 };
-
-/** Inputs with defaults filled in by `check` may be omitted. */
-type Args<T, Optional extends Exclude<keyof T, "connection">> = Omit<WithRouter<T>, Optional> & Partial<Pick<WithRouter<T>, Optional>>;
 
 function inputsOf(args: { router: RouterRef }): Record<string, unknown> {
   const { router, ...rest } = args;
@@ -19,7 +17,7 @@ function inputsOf(args: { router: RouterRef }): Record<string, unknown> {
 // The connection carries credentials; its echo in the outputs stays secret.
 const SECRET = ["connection"];
 
-export type FirewallDefaultsArgs = Args<FirewallDefaultsInputs, "flowOffloadingHw" | "sqmPolicy" | "minFreeKiB">;
+export type FirewallDefaultsArgs = Args<FirewallDefaultsUserInputs>;
 
 /**
  * firewall4/firewall3's `flow_offloading` and `flow_offloading_hw`. Adopts the router's defaults
@@ -59,7 +57,7 @@ export class FirewallDefaults extends pulumi.dynamic.Resource {
   }
 }
 
-export type FlowtableArgs = Args<FlowtableInputs, "priority" | "hardware" | "counter" | "forwardRule">;
+export type FlowtableArgs = Args<FlowtableUserInputs>;
 
 /** An nftables flowtable inside fw4's table, persisted as fw4 include files and verified live. */
 export class Flowtable extends pulumi.dynamic.Resource {
@@ -88,7 +86,7 @@ export class Flowtable extends pulumi.dynamic.Resource {
   }
 }
 
-export type OffloadPackagesArgs = Args<OffloadPackagesInputs, "packages" | "minFreeKiB" | "removeOnDelete">;
+export type OffloadPackagesArgs = Args<OffloadPackagesUserInputs>;
 
 /** Makes sure the offload packages (default kmod-nft-offload) are installed, with opkg or apk. */
 export class OffloadPackages extends pulumi.dynamic.Resource {
@@ -115,7 +113,7 @@ export class OffloadPackages extends pulumi.dynamic.Resource {
   }
 }
 
-export type DeviceOffloadArgs = Args<DeviceOffloadInputs, "persistent">;
+export type DeviceOffloadArgs = Args<DeviceOffloadUserInputs>;
 
 /** hw-tc-offload per device (ethtool), now and at every boot; delete restores the driver's state. */
 export class DeviceOffload extends pulumi.dynamic.Resource {

@@ -19,6 +19,22 @@ export const connectionInput = z.custom<RouterConnection>(
   "connection must be a Router's connection: pass router: <a Router resource>",
 );
 
+/**
+ * The guard's options, on every resource that writes (DESIGN §5). `guard: false` applies without a
+ * safety net, which is unsafe: a change that cuts the link or crashes the router stays.
+ */
+const guardFields = {
+  guard: z.boolean().default(true),
+  /** The router restores the change by itself unless it is confirmed within this time (LuCI: 90 s). */
+  confirmTimeoutSeconds: z.number().int().min(1).max(3600).default(90),
+  /** After a good verification, wait this long and verify again before confirming. */
+  soakSeconds: z.number().int().min(0).max(3600).default(0),
+  /** Commands run on the router after the change; each must exit 0 (e.g. a ping to a LAN host). */
+  healthChecks: z
+    .array(z.strictObject({ name: z.string().min(1, "name the check, e.g. \"ping gateway\""), command: z.string().min(1) }))
+    .default([]),
+};
+
 export const sqmPolicy = z
   .enum(["refuse", "warn", "ignore"])
   .describe("what to do when an enabled SQM instance shapes an interface that offload would bypass");
@@ -26,6 +42,7 @@ export const sqmPolicy = z
 export const firewallDefaultsSchema = z
   .strictObject({
     connection: connectionInput,
+    ...guardFields,
     /** Software flow offloading (firewall option flow_offloading). */
     flowOffloading: z.boolean({ error: "flowOffloading must be true or false" }),
     /** Hardware flow offloading (flow_offloading_hw); needs flowOffloading and a SoC with a flow engine. */
@@ -42,6 +59,7 @@ export const firewallDefaultsSchema = z
 
 export const flowtableSchema = z.strictObject({
   connection: connectionInput,
+    ...guardFields,
   /** nftables name of the flowtable inside fw4's table; `ft` is fw4's own. */
   name: z
     .string()
@@ -70,6 +88,7 @@ const packageName = z
 
 export const offloadPackagesSchema = z.strictObject({
   connection: connectionInput,
+    ...guardFields,
   packages: z.array(packageName).min(1).default(["kmod-nft-offload"]),
   /** Free overlay space to keep after installing (KiB). */
   minFreeKiB: z.number().int().min(0).default(256),
@@ -79,6 +98,7 @@ export const offloadPackagesSchema = z.strictObject({
 
 export const deviceOffloadSchema = z.strictObject({
   connection: connectionInput,
+    ...guardFields,
   devices,
   /** hw-tc-offload on (true) or off (false). */
   hwTcOffload: z.boolean({ error: "hwTcOffload must be true or false" }),
@@ -86,7 +106,14 @@ export const deviceOffloadSchema = z.strictObject({
   persistent: z.boolean().default(true),
 });
 
+/** What `check` produces (defaults applied)... */
 export type FirewallDefaultsInputs = z.output<typeof firewallDefaultsSchema>;
 export type FlowtableInputs = z.output<typeof flowtableSchema>;
 export type OffloadPackagesInputs = z.output<typeof offloadPackagesSchema>;
 export type DeviceOffloadInputs = z.output<typeof deviceOffloadSchema>;
+
+/** ...and what a program may write (fields with defaults are optional). */
+export type FirewallDefaultsUserInputs = z.input<typeof firewallDefaultsSchema>;
+export type FlowtableUserInputs = z.input<typeof flowtableSchema>;
+export type OffloadPackagesUserInputs = z.input<typeof offloadPackagesSchema>;
+export type DeviceOffloadUserInputs = z.input<typeof deviceOffloadSchema>;

@@ -15,6 +15,8 @@ export interface ChangeSet {
   files: { path: string; content: string | undefined; mode?: "executable" }[];
   /** Symlinks to create (target) or remove (target undefined), e.g. enabling an init script in /etc/rc.d. */
   links: { path: string; target: string | undefined }[];
+  /** Commands that change the router beyond files (package installs), run after the files. */
+  commands: string[];
   /** hw-tc-offload to set on devices now (runtime; persistence is a file in `files`). */
   hwTc: { device: string; on: boolean }[];
   /** Reload the firewall once after everything is written. */
@@ -24,11 +26,13 @@ export interface ChangeSet {
 }
 
 export function emptyChangeSet(): ChangeSet {
-  return { uci: [], files: [], links: [], hwTc: [], reloadFirewall: false, afterReload: [] };
+  return { uci: [], files: [], links: [], commands: [], hwTc: [], reloadFirewall: false, afterReload: [] };
 }
 
 export function isEmpty(cs: ChangeSet): boolean {
-  return cs.uci.every((u) => u.changes.length === 0) && cs.files.length === 0 && cs.links.length === 0 && cs.hwTc.length === 0;
+  return (
+    cs.uci.every((u) => u.changes.length === 0) && cs.files.length === 0 && cs.links.length === 0 && cs.commands.length === 0 && cs.hwTc.length === 0
+  );
 }
 
 /** Shell that writes a file atomically (temp file + mv, as uci does) or removes it. */
@@ -55,6 +59,7 @@ export function changeSetScript(cs: ChangeSet): string {
   for (const { pkg, changes } of cs.uci) if (changes.length > 0) lines.push(commitScript(pkg, changes));
   for (const { path, content, mode } of cs.files) lines.push(fileWriteScript(path, content, mode));
   for (const { path, target } of cs.links) lines.push(linkScript(path, target));
+  lines.push(...cs.commands);
   for (const { device, on } of cs.hwTc) lines.push(shellCommand(["ethtool", "-K", device, "hw-tc-offload", on ? "on" : "off"]));
   if (cs.reloadFirewall) lines.push(RELOAD_FIREWALL);
   lines.push(...cs.afterReload);

@@ -1,12 +1,13 @@
 import { createHash } from "crypto";
 import { deviceOffloadSchema, type DeviceOffloadInputs } from "../../sdk/schemas";
-import { applyChangeSet } from "../device/apply";
 import { emptyChangeSet, type ChangeSet } from "../device/changeset";
 import type { Drift } from "../device/drift";
 import { readFactsWith, type RouterFacts } from "../device/facts";
 import { PreflightError } from "../device/preflight";
+import type { GuardedChange } from "../guard";
 import { shellCommand, shellQuote } from "../transport";
 import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
  * hw-tc-offload is a runtime driver feature; OpenWrt has no uci option for it, so persistence is an
@@ -33,6 +34,18 @@ export function renderInitScript(devices: string[], on: boolean): string {
   ].join("\n");
 }
 
+function hwTcChange(description: string, changes: ChangeSet, want: Record<string, boolean>): GuardedChange {
+  return {
+    description,
+    changes,
+    verify: (facts) => {
+      const live = liveOf(facts, Object.keys(want));
+      return Object.keys(want).filter((d) => live[d] !== want[d]).map((d) => `hw-tc-offload is ${live[d] ? "on" : "off"} on ${d}`);
+    },
+    checks: [`hw-tc-offload as asked on ${Object.keys(want).join(", ")}`],
+  };
+}
+
 export interface DeviceOffloadOutputs extends DeviceOffloadInputs {
   /** hw-tc-offload per device as found at create; delete puts it back. */
   original: Record<string, boolean>;
@@ -42,7 +55,7 @@ export interface DeviceOffloadOutputs extends DeviceOffloadInputs {
   drift: Drift[];
 }
 
-const SETTINGS = ["devices", "hwTcOffload", "persistent"] as const;
+const SETTINGS = ["devices", "hwTcOffload", "persistent", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 
 function liveOf(facts: RouterFacts, devices: string[]): Record<string, boolean> {
   return Object.fromEntries(devices.map((d) => [d, facts.devices.find((x) => x.name === d)?.hwTcOffload ?? false]));
@@ -85,11 +98,8 @@ async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): P
     cs.files.push(...stale.files);
     cs.links.push(...stale.links);
   }
-  await applyChangeSet(shell, facts, cs, `set hw-tc-offload on ${inputs.devices.join(", ")}`, 16);
-  const after = await readFactsWith(shell, extra(inputs.devices));
-  const now = liveOf(after.facts, inputs.devices);
-  const wrong = inputs.devices.filter((d) => now[d] !== inputs.hwTcOffload);
-  if (wrong.length > 0) throw new Error(`${shell.router}: hw-tc-offload is still ${inputs.hwTcOffload ? "off" : "on"} on ${wrong.join(", ")} after ethtool -K`);
+  const after = await write(shell, facts, inputs, 16, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, cs, Object.fromEntries(inputs.devices.map((d) => [d, inputs.hwTcOffload]))));
+  const now = liveOf(after, inputs.devices);
   return jsonSafe({ ...inputs, original, live: now, initScript: inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null, drift: [] });
 }
 
@@ -117,7 +127,7 @@ export const deviceOffloadProvider = {
       // DeviceOffload.get: adopt the devices as they are now.
       const script = found.script.rc === 0 ? `${found.script.out}\n` : null;
       const hwTcOffload = props.hwTcOffload ?? devices.every((d) => live[d]);
-      return { id, props: jsonSafe({ persistent: script !== null, ...props, devices, hwTcOffload, original: live, live, initScript: script, drift: [] }) };
+      return { id, props: jsonSafe({ persistent: script !== null, ...GUARD_INPUT_DEFAULTS, ...props, devices, hwTcOffload, original: live, live, initScript: script, drift: [] }) };
     }
     const drift: Drift[] = [];
     const wrong = devices.filter((d) => live[d] !== props.hwTcOffload);
@@ -142,6 +152,6 @@ export const deviceOffloadProvider = {
       ...persistence(props.devices, undefined),
       reloadFirewall: facts.offload.config.flowOffloadingHw,
     };
-    await applyChangeSet(shell, facts, cs, `restore hw-tc-offload on ${props.devices.join(", ")}`, 0);
+    await write(shell, facts, props, 0, hwTcChange(`DeviceOffload: restore hw-tc-offload on ${props.devices.join(", ")}`, cs, props.original));
   },
 };

@@ -1,12 +1,15 @@
 import { firewallDefaultsSchema, type FirewallDefaultsInputs } from "../../sdk/schemas";
-import { applyChangeSet, RuntimeVerificationError } from "../device/apply";
-import { emptyChangeSet, type ChangeSet } from "../device/changeset";
+import { emptyChangeSet, isEmpty, type ChangeSet } from "../device/changeset";
 import { classifyOffloadDrift, firmwareIdentity, type Drift } from "../device/drift";
 import { readFacts, type RouterFacts } from "../device/facts";
-import { planOffload, planRestore, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
+import { planOffload, planRestore, requestedMode, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
 import { offloadPreflight, PreflightError } from "../device/preflight";
-import type { RouterShell } from "../device/shell";
+import type { GuardedChange } from "../guard";
 import { changedKeys, checkInputs, factsOf, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { GUARD_INPUT_DEFAULTS, write } from "./write";
+
+/** fw4's reading of a boolean option (what the original values meant). */
+const isOn = (v: string | undefined) => v !== undefined && ["1", "on", "true", "yes"].includes(v);
 
 export interface FirewallDefaultsOutputs extends FirewallDefaultsInputs {
   /** What the program declared (flowOffloading/flowOffloadingHw hold what uci has after a refresh). */
@@ -24,7 +27,7 @@ export interface FirewallDefaultsOutputs extends FirewallDefaultsInputs {
   warnings: string[];
 }
 
-const SETTINGS = ["flowOffloading", "flowOffloadingHw", "sqmPolicy", "minFreeKiB"] as const;
+const SETTINGS = ["flowOffloading", "flowOffloadingHw", "sqmPolicy", "minFreeKiB", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 
 function intentOf(inputs: FirewallDefaultsInputs): OffloadIntent {
   return { flowOffloading: inputs.flowOffloading, flowOffloadingHw: inputs.flowOffloading && inputs.flowOffloadingHw };
@@ -58,14 +61,14 @@ function describe(
   });
 }
 
-/** Writes the change set and proves the kernel runs what was asked; the only write path of this resource. */
-async function converge(shell: RouterShell, facts: RouterFacts, cs: ChangeSet, intent: OffloadIntent, minFreeKiB: number, purpose: string): Promise<RouterFacts> {
-  if (cs.uci.every((u) => u.changes.length === 0) && runtimeMismatches(facts, intent).length === 0) return facts;
-  await applyChangeSet(shell, facts, cs, purpose, minFreeKiB);
-  const after = await readFacts(shell);
-  const problems = runtimeMismatches(after, intent);
-  if (problems.length > 0) throw new RuntimeVerificationError(shell.router, problems);
-  return after;
+/** Proof that the kernel runs `intent`, for the guard: what is checked, and how. */
+function offloadChange(description: string, cs: ChangeSet, intent: OffloadIntent): GuardedChange {
+  return {
+    description,
+    changes: cs,
+    verify: (facts) => runtimeMismatches(facts, intent),
+    checks: [`the kernel runs ${requestedMode(intent)} offload (flowtable, forward rule${intent.flowOffloadingHw ? ", flags offload" : ""})`],
+  };
 }
 
 async function apply(inputs: FirewallDefaultsInputs, original?: FirewallDefaultsOutputs["original"]): Promise<FirewallDefaultsOutputs> {
@@ -74,7 +77,11 @@ async function apply(inputs: FirewallDefaultsInputs, original?: FirewallDefaults
   const { errors, warnings } = offloadPreflight(facts, intent, inputs.sqmPolicy);
   if (errors.length > 0) throw new PreflightError(shell.router, errors);
   const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planOffload(facts, intent) }], reloadFirewall: true };
-  const after = await converge(shell, facts, cs, intent, inputs.minFreeKiB, "set flow offloading in the firewall defaults and reload the firewall");
+  // Nothing to write and the kernel already runs it: a no-op apply makes no writes.
+  const settled = isEmpty(cs) && runtimeMismatches(facts, intent).length === 0;
+  const after = settled
+    ? facts
+    : await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${requestedMode(intent)} offload`, cs, intent));
   return describe(after, inputs, intent, original ?? facts.offload.config.raw, firmwareIdentity(after), warnings);
 }
 
@@ -102,7 +109,7 @@ export const firewallDefaultsProvider = {
     const { config } = facts.offload;
     const adopted = { flowOffloading: config.flowOffloading, flowOffloadingHw: config.flowOffloading && config.flowOffloadingHw };
     const declared = props.declared ?? adopted;
-    const inputs: FirewallDefaultsInputs = { sqmPolicy: "refuse", minFreeKiB: 64, ...props, ...declared };
+    const inputs: FirewallDefaultsInputs = { sqmPolicy: "refuse", minFreeKiB: 64, ...GUARD_INPUT_DEFAULTS, ...props, ...declared };
     return {
       id,
       props: describe(facts, inputs, declared, props.original ?? config.raw, props.firmware ?? firmwareIdentity(facts), props.warnings ?? []),
@@ -117,7 +124,8 @@ export const firewallDefaultsProvider = {
   async delete(_id: string, props: FirewallDefaultsOutputs): Promise<void> {
     const { shell, facts } = await factsOf(props.connection);
     const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planRestore(facts, props.original) }], reloadFirewall: true };
-    if (cs.uci[0].changes.length === 0) return;
-    await applyChangeSet(shell, facts, cs, "restore the original flow offloading options and reload the firewall", props.minFreeKiB);
+    if (isEmpty(cs)) return;
+    const original = { flowOffloading: isOn(props.original.flow_offloading), flowOffloadingHw: isOn(props.original.flow_offloading) && isOn(props.original.flow_offloading_hw) };
+    await write(shell, facts, props, props.minFreeKiB, offloadChange("FirewallDefaults: restore the original options", cs, original));
   },
 };

@@ -1,12 +1,13 @@
 import { flowtableSchema, type FlowtableInputs } from "../../sdk/schemas";
-import { applyChangeSet } from "../device/apply";
 import { emptyChangeSet, type ChangeSet } from "../device/changeset";
 import type { Drift } from "../device/drift";
 import { readFactsWith, type RouterFacts } from "../device/facts";
 import type { LiveFlowtable } from "../device/parse/nft";
 import { PreflightError } from "../device/preflight";
+import type { GuardedChange } from "../guard";
 import { shellCommand, shellQuote } from "../transport";
 import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
  * A flowtable persisted the way firewall4 wants extra nftables objects: an include file in
@@ -41,6 +42,18 @@ export function renderFlowtable(inputs: FlowtableInputs): { flowtable: string; r
     sel.outputInterfaces?.length ? `oifname ${quoted(sel.outputInterfaces)}` : "",
   ].filter(Boolean);
   return { flowtable, rule: `${header}${match.join(" ")} flow offload @${inputs.name};\n` };
+}
+
+/** Flash kept free when writing the include files (they are tiny; the snapshot needs room too). */
+const MIN_FREE_KIB = 64;
+
+function absentChange(description: string, changes: ChangeSet, name: string): GuardedChange {
+  return {
+    description,
+    changes,
+    verify: (facts) => (liveOf(facts, name) ? [`flowtable ${name} is still in the kernel`] : []),
+    checks: [`flowtable ${name} gone from the kernel`],
+  };
 }
 
 export interface FlowtableOutputs extends FlowtableInputs {
@@ -120,7 +133,7 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
       reloadFirewall: true,
       afterReload: [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", inputs.name])],
     };
-    await applyChangeSet(shell, facts, unhook, `unhook flowtable ${inputs.name} to change its flags`, 64);
+    await write(shell, facts, inputs, MIN_FREE_KIB, absentChange(`Flowtable ${inputs.name}: unhook to change its flags`, unhook, inputs.name));
   }
   const cs: ChangeSet = {
     ...emptyChangeSet(),
@@ -134,11 +147,13 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
     const before = flowtablePaths(old.name);
     cs.files.push({ path: before.flowtable, content: undefined }, { path: before.rule, content: undefined });
   }
-  await applyChangeSet(shell, facts, cs, `write flowtable ${inputs.name} and reload the firewall`, 64);
-  const after = await readFactsWith(shell, {});
-  const live = liveOf(after.facts, inputs.name);
-  const problems = verifyLive(shell.router, inputs, live);
-  if (problems.length > 0) throw new Error(`${problems.join("; ")}. The include files stay in place; fix the inputs and run again.`);
+  const after = await write(shell, facts, inputs, MIN_FREE_KIB, {
+    description: `Flowtable ${inputs.name}`,
+    changes: cs,
+    verify: (f) => verifyLive("", inputs, liveOf(f, inputs.name)).map((p) => p.replace(/^: /, "")),
+    checks: [`flowtable ${inputs.name} live on ${inputs.devices.join(", ")}${inputs.hardware ? " with flags offload" : ""}${inputs.forwardRule ? " with its forward rule" : ""}`],
+  });
+  const live = liveOf(after, inputs.name);
   const files = { flowtable: rendered.flowtable, rule: rendered.rule ?? null };
   return jsonSafe({ ...inputs, live, files, drift: [] });
 }
@@ -172,6 +187,7 @@ export const flowtableProvider = {
     // Flowtable.get: adopt the files and the kernel's view as they are.
     const files = props.files ?? { flowtable: fileNow, rule: ruleNow };
     const inputs: FlowtableInputs = {
+      ...GUARD_INPUT_DEFAULTS,
       priority: 0,
       counter: live?.counter ?? true,
       hardware: live?.hwOffload ?? false,
@@ -200,6 +216,6 @@ export const flowtableProvider = {
       // A reload flushes rules but keeps flowtables that are no longer declared; once unhooked it can go.
       afterReload: liveOf(facts, props.name) ? [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", props.name])] : [],
     };
-    await applyChangeSet(shell, facts, cs, `remove flowtable ${props.name} and reload the firewall`, 0);
+    await write(shell, facts, props, 0, absentChange(`Flowtable ${props.name}: remove`, cs, props.name));
   },
 };

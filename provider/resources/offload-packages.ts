@@ -5,6 +5,8 @@ import { parseInstalledPackages } from "../device/parse/system";
 import { PreflightError } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
+import { emptyChangeSet } from "../device/changeset";
+import { GUARD_INPUT_DEFAULTS, write } from "./write";
 import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
 
 export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
@@ -17,7 +19,7 @@ export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
   drift: Drift[];
 }
 
-const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete"] as const;
+const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 const LIST_INSTALLED = "if command -v apk >/dev/null; then apk list --installed; else opkg list-installed; fi";
 
 async function inspect(shell: RouterShell, packages: string[]): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
@@ -42,19 +44,26 @@ async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = [])
   const missing = inputs.packages.filter((p) => !(p in installed));
   if (missing.length > 0) {
     const free = facts.overlay?.availKiB;
+    // Before anything: the guard's own write path refuses only a nearly full overlay; this margin is the package's.
     if (free !== undefined && free < inputs.minFreeKiB) {
       throw new PreflightError(shell.router, [
         `only ${free} KiB free on the overlay, below minFreeKiB (${inputs.minFreeKiB} KiB); installing ${missing.join(", ")} could fill the flash. Free space or lower minFreeKiB`,
       ]);
     }
-    const result = await shell.run(installCommand(facts, missing), { purpose: `install ${missing.join(", ")}`, okExitCodes: "any" });
-    if (result.code !== 0) {
-      throw new Error(`${shell.router}: ${facts.packageManager} could not install ${missing.join(", ")} (exit ${result.code}): ${(result.stdout + result.stderr).trim().slice(-800)}`);
-    }
+    await write(shell, facts, inputs, 0, {
+      description: `OffloadPackages: install ${missing.join(", ")}`,
+      changes: { ...emptyChangeSet(), commands: [installCommand(facts, missing)] },
+      // A restore removes what this change installed.
+      installsPackages: missing,
+      verifySections: { installed: LIST_INSTALLED },
+      verify: (_f, extra) => {
+        const now = parseInstalledPackages(extra.installed.out, inputs.packages);
+        return inputs.packages.filter((p) => !(p in now)).map((p) => `${p} is not installed`);
+      },
+      checks: [`${inputs.packages.join(", ")} installed`],
+    });
   }
   const after = await inspect(shell, inputs.packages);
-  const stillMissing = inputs.packages.filter((p) => !(p in after.installed));
-  if (stillMissing.length > 0) throw new Error(`${shell.router}: ${stillMissing.join(", ")} still not installed after the install reported success`);
   const installedByUs = [...new Set([...alreadyOurs.filter((p) => inputs.packages.includes(p)), ...missing])];
   return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.facts.offload.runtime.modules, drift: [] });
 }
@@ -77,7 +86,7 @@ export const offloadPackagesProvider = {
   /** Also the path of `.get()`, where props hold only what the program passed. */
   async read(id: string, props: Partial<Omit<OffloadPackagesOutputs, "connection">> & { connection: RouterConnection }) {
     // OffloadPackages.get passes only what the program gave: fill in the defaults check would have.
-    const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, installedByUs: [], ...props };
+    const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, installedByUs: [], ...GUARD_INPUT_DEFAULTS, ...props };
     const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages);
     const missing = inputs.packages.filter((p) => !(p in installed));
     const drift: Drift[] = missing.map((p) => ({ class: "missing-package", detail: `${p} is not installed` }));
@@ -92,6 +101,13 @@ export const offloadPackagesProvider = {
     if (!props.removeOnDelete || props.installedByUs.length === 0) return;
     const shell = shellFor(props.connection as RouterConnection);
     const { facts } = await readFactsWith(shell, {});
-    await shell.run(removeCommand(facts, props.installedByUs), { purpose: `remove ${props.installedByUs.join(", ")}` });
+    const ours = props.installedByUs;
+    await write(shell, facts, props, 0, {
+      description: `OffloadPackages: remove ${ours.join(", ")}`,
+      changes: { ...emptyChangeSet(), commands: [removeCommand(facts, ours)] },
+      verifySections: { installed: LIST_INSTALLED },
+      verify: (_f, extra) => Object.keys(parseInstalledPackages(extra.installed.out, ours)).map((p) => `${p} is still installed`),
+      checks: [`${ours.join(", ")} removed`],
+    });
   },
 };

@@ -1,0 +1,1 @@
+export { DEFAULT_GUARD, GuardBusyError, GuardError, guardedApply, listSnapshots, restoreSnapshot, type GuardOptions, type GuardedChange, type HealthCheck, type SnapshotInfo, type Verify } from "./guard";
