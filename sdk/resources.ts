@@ -37,13 +37,14 @@ export class FirewallDefaults extends pulumi.dynamic.Resource {
   }>;
   declare readonly drift: pulumi.Output<Drift[]>;
   declare readonly warnings: pulumi.Output<string[]>;
+  declare readonly lastApply: pulumi.Output<{ status: "unchanged" | "confirmed" | "refused" | "restored" | "failed"; detail: string }>;
   declare readonly connection: pulumi.Output<RouterConnection>;
 
   constructor(name: string, args: FirewallDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       shim("firewallDefaults"),
       name,
-      { ...inputsOf(args), ...placeholders(["declared", "original", "runtime", "drift", "warnings"]) },
+      { ...inputsOf(args), ...placeholders(["declared", "original", "runtime", "drift", "warnings", "lastApply"]) },
       // The defaults section is a singleton on the router: release it before adopting it again.
       withSecretOutputs({ deleteBeforeReplace: true, ...opts }, SECRET),
       "openwrt",

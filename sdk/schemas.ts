@@ -51,6 +51,11 @@ export const firewallDefaultsSchema = z
     sqmPolicy: sqmPolicy.default("refuse"),
     /** Refuse to commit when the overlay has less free space than this (KiB). */
     minFreeKiB: z.number().int().min(0).default(64),
+    /**
+     * "fail" (default): a change that is refused or restored fails the resource. "report": it is
+     * recorded in `lastApply` instead, so a fleet can count failures against its budget and go on.
+     */
+    onFailure: z.enum(["fail", "report"]).default("fail"),
   })
   .refine((v) => !v.flowOffloadingHw || v.flowOffloading, {
     path: ["flowOffloadingHw"],
@@ -95,6 +100,16 @@ export const offloadPackagesSchema = z.strictObject({
   /** Remove the packages this resource installed when it is deleted. */
   removeOnDelete: z.boolean().default(false),
 });
+
+/** A fleet's wave gate: passes when the failures so far fit the failure budget. */
+export const waveGateSchema = z.strictObject({
+  fleet: z.string(),
+  wave: z.number().int().min(1),
+  failureBudget: z.number().int().min(0),
+  priorFailures: z.number().int().min(0).default(0),
+  results: z.array(z.strictObject({ router: z.string(), status: z.string(), detail: z.string() })),
+});
+export type WaveGateInputs = z.output<typeof waveGateSchema>;
 
 export const deviceOffloadSchema = z.strictObject({
   connection: connectionInput,

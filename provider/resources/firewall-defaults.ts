@@ -4,7 +4,7 @@ import { classifyOffloadDrift, firmwareIdentity, type Drift } from "../device/dr
 import { readFacts, type RouterFacts } from "../device/facts";
 import { planOffload, planRestore, requestedMode, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
 import { offloadPreflight, PreflightError } from "../device/preflight";
-import type { GuardedChange } from "../guard";
+import { GuardError, type GuardedChange } from "../guard";
 import { changedKeys, checkInputs, factsOf, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
@@ -25,9 +25,11 @@ export interface FirewallDefaultsOutputs extends FirewallDefaultsInputs {
   };
   drift: Drift[];
   warnings: string[];
+  /** What the last create/update did (with onFailure "report", a refused or restored change lands here). */
+  lastApply: { status: "unchanged" | "confirmed" | "refused" | "restored" | "failed"; detail: string };
 }
 
-const SETTINGS = ["flowOffloading", "flowOffloadingHw", "sqmPolicy", "minFreeKiB", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
+const SETTINGS = ["flowOffloading", "flowOffloadingHw", "sqmPolicy", "minFreeKiB", "onFailure", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 
 function intentOf(inputs: FirewallDefaultsInputs): OffloadIntent {
   return { flowOffloading: inputs.flowOffloading, flowOffloadingHw: inputs.flowOffloading && inputs.flowOffloadingHw };
@@ -40,6 +42,7 @@ function describe(
   original: FirewallDefaultsOutputs["original"],
   firmware: string,
   warnings: string[],
+  lastApply: FirewallDefaultsOutputs["lastApply"] = { status: "unchanged", detail: "" },
 ): FirewallDefaultsOutputs {
   const { config, runtime, conntrack } = facts.offload;
   const ft = runtime.flowtables.find((f) => f.family === "inet" && f.table === "fw4" && f.name === "ft");
@@ -58,6 +61,7 @@ function describe(
     },
     drift: classifyOffloadDrift(facts, declared, firmware),
     warnings,
+    lastApply,
   });
 }
 
@@ -74,15 +78,22 @@ function offloadChange(description: string, cs: ChangeSet, intent: OffloadIntent
 async function apply(inputs: FirewallDefaultsInputs, original?: FirewallDefaultsOutputs["original"]): Promise<FirewallDefaultsOutputs> {
   const { shell, facts } = await factsOf(inputs.connection);
   const intent = intentOf(inputs);
+  const recorded = original ?? facts.offload.config.raw;
   const { errors, warnings } = offloadPreflight(facts, intent, inputs.sqmPolicy);
-  if (errors.length > 0) throw new PreflightError(shell.router, errors);
   const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planOffload(facts, intent) }], reloadFirewall: true };
-  // Nothing to write and the kernel already runs it: a no-op apply makes no writes.
-  const settled = isEmpty(cs) && runtimeMismatches(facts, intent).length === 0;
-  const after = settled
-    ? facts
-    : await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${requestedMode(intent)} offload`, cs, intent));
-  return describe(after, inputs, intent, original ?? facts.offload.config.raw, firmwareIdentity(after), warnings);
+  try {
+    if (errors.length > 0) throw new PreflightError(shell.router, errors);
+    // Nothing to write and the kernel already runs it: a no-op apply makes no writes.
+    if (isEmpty(cs) && runtimeMismatches(facts, intent).length === 0) return describe(facts, inputs, intent, recorded, firmwareIdentity(facts), warnings);
+    const after = await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${requestedMode(intent)} offload`, cs, intent));
+    return describe(after, inputs, intent, recorded, firmwareIdentity(after), warnings, { status: "confirmed", detail: "" });
+  } catch (err) {
+    if (inputs.onFailure !== "report") throw err;
+    // Reported, not thrown: the router is as the guard left it (unchanged or restored); drift says so.
+    const status = err instanceof PreflightError ? "refused" : err instanceof GuardError && err.restored ? "restored" : "failed";
+    const now = await readFacts(shell).catch(() => facts);
+    return describe(now, inputs, intent, recorded, firmwareIdentity(now), warnings, { status, detail: (err as Error).message });
+  }
 }
 
 export const firewallDefaultsProvider = {
@@ -109,10 +120,10 @@ export const firewallDefaultsProvider = {
     const { config } = facts.offload;
     const adopted = { flowOffloading: config.flowOffloading, flowOffloadingHw: config.flowOffloading && config.flowOffloadingHw };
     const declared = props.declared ?? adopted;
-    const inputs: FirewallDefaultsInputs = { sqmPolicy: "refuse", minFreeKiB: 64, ...GUARD_INPUT_DEFAULTS, ...props, ...declared };
+    const inputs: FirewallDefaultsInputs = { sqmPolicy: "refuse", minFreeKiB: 64, onFailure: "fail", ...GUARD_INPUT_DEFAULTS, ...props, ...declared };
     return {
       id,
-      props: describe(facts, inputs, declared, props.original ?? config.raw, props.firmware ?? firmwareIdentity(facts), props.warnings ?? []),
+      props: describe(facts, inputs, declared, props.original ?? config.raw, props.firmware ?? firmwareIdentity(facts), props.warnings ?? [], props.lastApply),
     };
   },
 

@@ -3,6 +3,7 @@ import { firewallDefaultsProvider } from "./firewall-defaults";
 import { flowtableProvider } from "./flowtable";
 import { offloadPackagesProvider } from "./offload-packages";
 import { routerProvider } from "./router";
+import { waveGateProvider } from "./wave-gate";
 
 /**
  * Every resource's implementation, by the kind the SDK's thin shim names. The shim stored in Pulumi
@@ -15,6 +16,7 @@ export const providers = {
   flowtable: flowtableProvider,
   offloadPackages: offloadPackagesProvider,
   deviceOffload: deviceOffloadProvider,
+  waveGate: waveGateProvider,
 };
 
 export type ResourceKind = keyof typeof providers;
