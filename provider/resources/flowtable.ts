@@ -124,9 +124,9 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
   const paths = flowtablePaths(inputs.name);
   const rendered = renderFlowtable(inputs);
   const current = liveOf(facts, inputs.name);
-  if (current && (current.hwOffload !== inputs.hardware || current.counter !== inputs.counter)) {
-    // Neither nft nor fw4 can change a flowtable's flags in place (fw4 deletes its own `ft` for the
-    // same reason): unhook it from the forward chain, reload, delete it, then load the new one.
+  if (current && current.hwOffload !== inputs.hardware) {
+    // The kernel cannot switch a live flowtable to or from `flags offload` (fw4 deletes its own `ft`
+    // for the same reason): unhook it from the forward chain, reload, delete it, then load the new one.
     const unhook: ChangeSet = {
       ...emptyChangeSet(),
       files: [{ path: paths.rule, content: undefined }],

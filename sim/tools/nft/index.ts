@@ -2,7 +2,7 @@ import * as path from "path";
 import type { RouterFs } from "../../fs";
 import type { RouterHandle, Tool, ToolResult } from "../../types";
 import { type KernelEnv, type NftKernel, STRERROR } from "./kernel";
-import { NftSyntaxError, makeSource } from "./lexer";
+import { NftSyntaxError, NftSyntaxErrors, makeSource } from "./lexer";
 import { type ListOptions, NFT_RELEASE_NAME, NFT_VERSION, formatError, runList } from "./output";
 import { parseScript } from "./parser";
 
@@ -38,6 +38,7 @@ export function runNft(kernel: NftKernel, env: KernelEnv, fs: RouterFs, input: N
     script = parseScript(source, fs);
   } catch (e) {
     if (e instanceof NftSyntaxError) return { code: 1, stdout: "", stderr: formatError(e.message, e.loc) };
+    if (e instanceof NftSyntaxErrors) return { code: 1, stdout: "", stderr: e.errors.map((err) => formatError(err.message, err.loc)).join("") };
     throw e;
   }
   let stdout = "";

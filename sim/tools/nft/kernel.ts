@@ -171,9 +171,10 @@ export class NftKernel {
   /**
    * Runs one transaction: `ops` change a private copy; the copy replaces the ruleset only when no
    * operation failed and this is not a check (`nft -c`). Every failure is reported, as the kernel does.
+   * Handles the batch allocated stay taken either way (see Batch).
    */
   transaction(env: KernelEnv, check: boolean, ops: (batch: Batch) => void): KernelError[] {
-    const batch = new Batch(structuredClone(this.current), env);
+    const batch = new Batch(this.current, env);
     ops(batch);
     if (batch.errors.length === 0 && !check) this.current = batch.state;
     return batch.errors;
@@ -210,14 +211,24 @@ export interface SetSpec {
   elements: SetElement[];
 }
 
-/** The kernel side of one netlink batch, applied in order to a working copy. */
+/**
+ * The kernel side of one netlink batch, applied in order to a working copy of `live`. The kernel never gives
+ * back a handle, not even when the batch is aborted or only checked (`nft -c`), so every allocation also
+ * advances the counters of the live ruleset.
+ */
 export class Batch {
   readonly errors: KernelError[] = [];
+  readonly state: NftState;
+  /** Working copy of a table → the live table it was copied from. */
+  private readonly origins = new Map<NftTable, NftTable>();
 
   constructor(
-    readonly state: NftState,
+    private readonly live: NftState,
     private readonly env: KernelEnv,
-  ) {}
+  ) {
+    this.state = structuredClone(live);
+    this.state.tables.forEach((t, i) => this.origins.set(t, live.tables[i]));
+  }
 
   private fail(errno: Errno, loc?: Loc): undefined {
     this.errors.push({ errno, loc });
@@ -229,7 +240,10 @@ export class Batch {
   }
 
   private nextHandle(table: NftTable): number {
-    return ++table.lastHandle;
+    table.lastHandle++;
+    const origin = this.origins.get(table);
+    if (origin) origin.lastHandle = table.lastHandle;
+    return table.lastHandle;
   }
 
   addTable(ref: TableRef, exclusive: boolean): void {
@@ -237,10 +251,11 @@ export class Batch {
       if (exclusive) this.fail("EEXIST", ref.tableLoc);
       return;
     }
+    this.live.lastTableHandle = ++this.state.lastTableHandle;
     this.state.tables.push({
       family: ref.family,
       name: ref.table,
-      handle: ++this.state.lastTableHandle,
+      handle: this.state.lastTableHandle,
       lastHandle: 0,
       chains: [],
       sets: [],
@@ -295,11 +310,24 @@ export class Batch {
     if (chain) chain.rules = [];
   }
 
-  /** `position` is a rule handle: insert before it, or append after it. */
+  /**
+   * `position` is a rule handle: insert before it, or append after it. nft sends a rule's anonymous sets
+   * first, and the kernel takes the rule's handle before it resolves the position and the expressions, so
+   * those handles are spent even when the rule is refused.
+   */
   addRule(ref: TableRef, chainName: string, chainLoc: Loc | undefined, rule: ParsedRule, where: { insert: boolean; handle?: number; handleLoc?: Loc }): void {
     const table = this.tableOf(ref);
-    const chain = table && this.chainOf(table, chainName, chainLoc);
-    if (!table || !chain) return;
+    if (!table) return;
+    for (let i = 0; i < anonSetCount(rule); i++) this.nextHandle(table);
+    const chain = this.chainOf(table, chainName, chainLoc);
+    if (!chain) return;
+    const handle = this.nextHandle(table);
+    let index = where.insert ? 0 : chain.rules.length;
+    if (where.handle !== undefined) {
+      const at = chain.rules.findIndex((r) => r.handle === where.handle);
+      if (at < 0) return void this.fail("ENOENT", where.handleLoc);
+      index = where.insert ? at : at + 1;
+    }
     let ok = true;
     for (const stmt of rule.stmts) {
       if (stmt.kind === "flow") {
@@ -310,15 +338,8 @@ export class Batch {
         if (stmt.setRef !== undefined && !table.sets.some((s) => s.name === stmt.setRef)) ok = !!this.fail("ENOENT", stmt.loc);
       }
     }
-    let index = where.insert ? 0 : chain.rules.length;
-    if (where.handle !== undefined) {
-      const at = chain.rules.findIndex((r) => r.handle === where.handle);
-      if (at < 0) return void this.fail("ENOENT", where.handleLoc);
-      index = where.insert ? at : at + 1;
-    }
     if (!ok) return;
-    table.lastHandle += anonSetCount(rule);
-    const stored: NftRule = { handle: this.nextHandle(table), stmts: rule.stmts.map(withoutLoc), comment: rule.comment };
+    const stored: NftRule = { handle, stmts: rule.stmts.map(withoutLoc), comment: rule.comment };
     chain.rules.splice(index, 0, stored);
   }
 
@@ -331,26 +352,30 @@ export class Batch {
     chain.rules.splice(at, 1);
   }
 
+  /**
+   * A new flowtable takes its handle before the kernel looks up its type and devices. Redeclaring an existing
+   * one adds devices; the offload flag, hook and priority cannot change in place (hence fw4's `delete flowtable`).
+   */
   addFlowtable(ref: TableRef, name: string, loc: Loc | undefined, spec: FlowtableSpec, exclusive: boolean): void {
     const table = this.tableOf(ref);
     if (!table) return;
+    const existing = table.flowtables.find((f) => f.name === name);
+    if (existing && exclusive) return void this.fail("EEXIST", loc);
+    const handle = existing?.handle ?? this.nextHandle(table);
     // nft_flow_offload pulls in the inet flowtable type; without it the kernel knows no flowtable type at all.
     if (!this.env.modules.has("nf_flow_table_inet")) return void this.fail("ENOENT", loc);
     if (spec.devices.some((d) => !this.env.deviceExists(d))) return void this.fail("ENOENT", loc);
-    const existing = table.flowtables.find((f) => f.name === name);
-    if (existing && exclusive) return void this.fail("EEXIST", loc);
-    // A flowtable cannot change its hook or its offload flag in place (hence fw4's `delete flowtable`).
     if (existing && (existing.offload !== spec.offload || existing.hook !== spec.hook || existing.prio !== spec.prio)) return void this.fail("EOPNOTSUPP", loc);
     const others = table.flowtables.filter((f) => f !== existing);
-    if (spec.devices.some((d) => others.some((f) => f.devices.includes(d)))) return void this.fail("EBUSY", loc);
+    if (spec.devices.some((d) => others.some((f) => f.devices.includes(d)))) return void this.fail("EEXIST", loc);
     const devices = existing ? [...existing.devices, ...spec.devices.filter((d) => !existing.devices.includes(d))] : [...spec.devices];
     if (spec.offload && !this.env.acceptsHwOffload(devices)) return void this.fail("EOPNOTSUPP", loc);
     if (existing) {
       existing.devices = devices;
-      existing.counter = existing.counter || spec.counter;
+      existing.counter = spec.counter;
       return;
     }
-    table.flowtables.push({ name, handle: this.nextHandle(table), ...spec, devices });
+    table.flowtables.push({ name, handle, ...spec, devices });
   }
 
   deleteFlowtable(ref: TableRef, name: string, nameLoc: Loc | undefined): void {

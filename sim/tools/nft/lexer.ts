@@ -3,6 +3,8 @@ export interface Source {
   /** `null` for the command line: nft prints no `file:line:col:` prefix for it. */
   name: string | null;
   lines: string[];
+  /** The `include` statement that read this file: nft names the chain of includes above an error in it. */
+  includedFrom?: Loc;
 }
 
 /** 1-based, inclusive, as nft prints them (`file:3:8-11:`). */
@@ -12,6 +14,8 @@ export interface Loc {
   col: number;
   endLine: number;
   endCol: number;
+  /** The input line nft quotes when it is not the located one (at end of input: the last line it read). */
+  quoted?: string;
 }
 
 export type TokenKind = "word" | "string" | "punct" | "nl";
@@ -29,13 +33,22 @@ export class NftSyntaxError extends Error {
   constructor(
     message: string,
     readonly loc: Loc,
+    /** A grammar error, after which nft's parser recovers at the next newline or `;` and reads on. */
+    readonly recoverable = false,
   ) {
     super(message);
   }
 }
 
-export function makeSource(name: string | null, text: string): Source {
-  return { name, lines: text.split("\n") };
+/** Everything nft's parser reported before it gave up; each is printed, in order. */
+export class NftSyntaxErrors extends Error {
+  constructor(readonly errors: NftSyntaxError[]) {
+    super(errors.map((e) => e.message).join("; "));
+  }
+}
+
+export function makeSource(name: string | null, text: string, includedFrom?: Loc): Source {
+  return { name, lines: text.split("\n"), includedFrom };
 }
 
 const PUNCT2 = ["==", "!=", "<=", ">="];
@@ -84,7 +97,8 @@ export function tokenize(source: Source): Token[] {
         pos = end;
       }
     }
-    if (i < source.lines.length - 1) push("nl", "\n", text.length, text.length + 1);
+    // nft appends a newline to the command line, so a command there ends the way a line of a file does.
+    if (i < source.lines.length - 1 || source.name === null) push("nl", "\n", text.length, text.length + 1);
   });
   return tokens;
 }

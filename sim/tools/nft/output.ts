@@ -14,16 +14,25 @@ export interface ListOptions {
 
 // --- errors ----------------------------------------------------------------------------------
 
-/** nft's error report: `file:line:col-col: Error: msg`, the input line, and carets under the culprit. */
+/**
+ * nft's error report: the includes that led to the file, `file:line:col-col: Error: msg`, the input line, and
+ * carets under the culprit. A location spanning lines keeps its first line and its columns, whatever line
+ * they were on (nft's erec_print does no better).
+ */
 export function formatError(message: string, loc?: Loc): string {
   if (!loc) return `Error: ${message}\n`;
+  let includes = "";
+  let label = "In file included from";
+  for (let at = loc.source.includedFrom; at; at = at.source.includedFrom) {
+    includes += `${label} ${at.source.name}:${at.line}:${at.col}-${at.endCol}:\n`;
+    label = "                 from";
+  }
   const prefix = loc.source.name === null ? "" : `${loc.source.name}:${loc.line}:${loc.col}-${loc.endCol}: `;
-  const text = loc.source.lines[loc.line - 1] ?? "";
-  const endCol = loc.endLine > loc.line ? text.length : loc.endCol;
+  const text = loc.quoted ?? loc.source.lines[loc.line - 1] ?? "";
   let marker = "";
   for (let i = 0; i < loc.col - 1; i++) marker += text[i] === "\t" ? "\t" : " ";
-  marker += "^".repeat(Math.max(1, endCol - loc.col + 1));
-  return `${prefix}Error: ${message}\n${text}\n${marker}\n`;
+  marker += "^".repeat(Math.max(1, loc.endCol - loc.col + 1));
+  return `${includes}${prefix}Error: ${message}\n${text}\n${marker}\n`;
 }
 
 // --- text ------------------------------------------------------------------------------------

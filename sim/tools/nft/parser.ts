@@ -2,7 +2,7 @@ import * as path from "path";
 import type { RouterFs } from "../../fs";
 import { globToRegExp } from "../glob";
 import type { Batch, ChainBase, FlowtableSpec, SetSpec, TableRef } from "./kernel";
-import { type Loc, type Source, type Token, NftSyntaxError, makeSource, span, tokenize } from "./lexer";
+import { type Loc, type Source, type Token, NftSyntaxError, NftSyntaxErrors, makeSource, span, tokenize } from "./lexer";
 import { parseRule, parseSetElements } from "./rules";
 
 export const FAMILIES = new Set(["ip", "ip6", "inet", "arp", "bridge", "netdev"]);
@@ -28,16 +28,34 @@ export interface Script {
 export class NftFileError extends Error {}
 
 const MAX_INCLUDE_DEPTH = 16;
+/** nft stops parsing after this many syntax errors (parser_max_errors). */
+const MAX_ERRORS = 10;
 /** Where nft looks for relative include paths on OpenWrt. */
 const INCLUDE_PATH = "/etc";
 
 const STD_PRIOS: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
 const BRIDGE_PRIOS: Record<string, number> = { dstnat: -300, filter: -200, out: 100, srcnat: 300 };
 
-/** Turns input text into batch operations and list commands; throws NftSyntaxError like nft's parser. */
+/**
+ * Turns input text into batch operations and list commands; throws NftSyntaxError (one error) or
+ * NftSyntaxErrors (what the parser reported before it gave up) like nft's parser.
+ */
 export function parseScript(source: Source, fs: RouterFs): Script {
-  const tokens = new Preprocessor(fs).run(tokenize(source), 0);
-  return new ScriptParser(tokens, source).parse();
+  const preprocessor = new Preprocessor(fs);
+  const tokens = preprocessor.run(tokenize(source), 0);
+  const before = preprocessor.errors;
+  let script: Script;
+  try {
+    script = new ScriptParser(tokens, source).parse();
+  } catch (e) {
+    if (before.length === 0) throw e;
+    // After a syntax error nft evaluates nothing, so only further syntax errors are reported.
+    if (e instanceof NftSyntaxErrors) throw new NftSyntaxErrors([...before, ...e.errors]);
+    if (e instanceof NftSyntaxError) throw new NftSyntaxErrors(before);
+    throw e;
+  }
+  if (before.length) throw new NftSyntaxErrors(before);
+  return script;
 }
 
 function isEnd(t: Token | undefined): boolean {
@@ -47,6 +65,8 @@ function isEnd(t: Token | undefined): boolean {
 /** Resolves `include`, `define` and `$variables` before parsing, as nft's scanner does. */
 class Preprocessor {
   private readonly defines = new Map<string, Token[]>();
+  /** Includes of missing files: reported like syntax errors, and parsing goes on. */
+  readonly errors: NftSyntaxError[] = [];
 
   constructor(private readonly fs: RouterFs) {}
 
@@ -77,8 +97,20 @@ class Preprocessor {
       } else if (t.kind === "word" && t.value === "include" && atStatementStart()) {
         const file = tokens[i + 1];
         if (!file || file.kind !== "string") throw new NftSyntaxError("syntax error, unexpected include", t.loc);
-        out.push(...this.include(file.value, span(t.loc, file.loc), depth));
-        i += 2;
+        // In nft's grammar the include statement ends with its newline or `;`, and so does its location.
+        const sep = tokens[i + 2];
+        const loc = span(t.loc, sep && isEnd(sep) ? sep.loc : file.loc);
+        try {
+          out.push(...this.include(file.value, loc, depth));
+          i += 2;
+        } catch (e) {
+          if (!(e instanceof NftSyntaxError) || !e.recoverable) throw e;
+          this.errors.push(e);
+          // The parser has read the statement with its separator; recovering, it drops the rest of the next line.
+          i += sep && isEnd(sep) ? 3 : 2;
+          while (i < tokens.length && !isEnd(tokens[i])) i++;
+          i++;
+        }
       } else {
         out.push(...this.expandVars([t]));
         i++;
@@ -109,14 +141,14 @@ class Preprocessor {
         .map((n) => path.posix.join(dir, n))
         .filter((p) => !this.fs.isDir(p));
     } else {
-      if (!this.fs.exists(full) || this.fs.isDir(full)) throw new NftSyntaxError(`File not found: ${pattern}`, loc);
+      if (!this.fs.exists(full) || this.fs.isDir(full)) throw new NftSyntaxError(`File not found: ${pattern}`, loc, true);
       files = [full];
     }
     const out: Token[] = [];
     for (const file of files) {
       const text = this.fs.tryReadText(file);
       if (text === undefined) throw new NftSyntaxError(`Could not open file "${file}": No such file or directory`, loc);
-      out.push(...this.run(tokenize(makeSource(file, text)), depth + 1));
+      out.push(...this.run(tokenize(makeSource(file, text, loc)), depth + 1));
       // The included file's last statement ends where the file does.
       out.push({ kind: "nl", value: "\n", loc, spaced: false });
     }
@@ -127,6 +159,7 @@ class Preprocessor {
 class ScriptParser {
   private pos = 0;
   private readonly script: Script = { ops: [], lists: [] };
+  private readonly errors: NftSyntaxError[] = [];
 
   constructor(
     private readonly tokens: Token[],
@@ -136,11 +169,43 @@ class ScriptParser {
   parse(): Script {
     for (;;) {
       this.skipEnds();
-      if (this.pos >= this.tokens.length) return this.script;
-      this.command();
-      const t = this.peek();
-      if (t && !isEnd(t)) this.unexpected(t);
+      if (this.pos >= this.tokens.length) break;
+      this.recovering(() => {
+        this.command();
+        const t = this.peek();
+        if (t && !isEnd(t)) this.unexpected(t);
+      });
     }
+    if (this.errors.length) throw new NftSyntaxErrors(this.errors);
+    return this.script;
+  }
+
+  /**
+   * Runs one line of a block. A grammar error in it does not end the parse: like nft's `error stmt_separator`
+   * rule, the rest of the line up to the next newline or `;` is dropped and the block reads on, so one
+   * mistake can bring more reports (a block left open ends in "unexpected end of file").
+   */
+  private recovering(line: () => void): void {
+    try {
+      line();
+    } catch (e) {
+      if (!(e instanceof NftSyntaxError) || !e.recoverable) {
+        if (this.errors.length && e instanceof NftSyntaxError) throw new NftSyntaxErrors(this.errors);
+        throw e;
+      }
+      this.errors.push(e);
+      if (this.errors.length >= MAX_ERRORS || this.pos >= this.tokens.length) throw new NftSyntaxErrors(this.errors);
+      for (let t = this.peek(); t !== undefined; t = this.peek()) {
+        this.pos++;
+        if (isEnd(t)) break;
+      }
+    }
+  }
+
+  /** A line of a block must end in a newline or `;`: `counter accept }` is an error. */
+  private endOfLine(): void {
+    const t = this.peek();
+    if (!isEnd(t)) this.unexpected(t, "newline or semicolon");
   }
 
   // --- token helpers -----------------------------------------------------------------------
@@ -158,17 +223,17 @@ class ScriptParser {
     while (this.peek() && isEnd(this.peek())) this.pos++;
   }
 
+  /** Column 1 of the line after the last newline; nft quotes the last line it read there. */
   private endLoc(): Loc {
-    const last = this.tokens[this.tokens.length - 1];
-    if (!last) return { source: this.source, line: 1, col: 1, endLine: 1, endCol: 1 };
-    const col = last.kind === "nl" ? last.loc.col : last.loc.endCol + 1;
-    return { source: last.loc.source, line: last.loc.line, col, endLine: last.loc.line, endCol: col };
+    const { lines } = this.source;
+    const line = lines.length;
+    return { source: this.source, line, col: 1, endLine: line, endCol: 1, quoted: lines[Math.max(0, line - 2)] };
   }
 
   private unexpected(t: Token | undefined, expecting?: string): never {
-    const what = t === undefined ? (this.source.name === null ? "newline" : "end of file") : t.kind === "nl" ? "newline" : t.kind === "punct" ? `'${t.value}'` : "string";
+    const what = t === undefined ? "end of file" : t.kind === "nl" ? "newline" : t.kind === "punct" ? `'${t.value}'` : "string";
     const loc = t === undefined ? this.endLoc() : t.kind === "nl" ? { ...t.loc, endCol: t.loc.col } : t.loc;
-    throw new NftSyntaxError(`syntax error, unexpected ${what}${expecting ? `, expecting ${expecting}` : ""}`, loc);
+    throw new NftSyntaxError(`syntax error, unexpected ${what}${expecting ? `, expecting ${expecting}` : ""}`, loc, true);
   }
 
   private next(): Token {
@@ -280,8 +345,10 @@ class ScriptParser {
         const name = this.word();
         this.expect("{");
         const spec = this.flowtableBody();
-        // A kernel error on a flowtable given as a command points at the whole command.
-        const loc = span(start.loc, this.tokens[this.pos - 1].loc);
+        // A kernel error on a flowtable given as a command points at the whole command line, which in nft's
+        // grammar includes the newline or `;` that ends it.
+        const end = this.peek();
+        const loc = span(start.loc, end && isEnd(end) ? end.loc : this.tokens[this.pos - 1].loc);
         this.script.ops.push((b) => b.addFlowtable(ref, name.value, loc, spec, exclusive));
         return;
       }
@@ -316,14 +383,7 @@ class ScriptParser {
     const sets: ((b: Batch) => void)[] = [];
     const flowtables: ((b: Batch) => void)[] = [];
     const rules: ((b: Batch) => void)[] = [];
-    for (;;) {
-      this.skipEnds();
-      const t = this.peek();
-      if (t === undefined) this.unexpected(t);
-      if (t.kind === "punct" && t.value === "}") {
-        this.pos++;
-        break;
-      }
+    this.block(() => {
       const kind = this.word();
       switch (kind.value) {
         case "chain": {
@@ -353,21 +413,15 @@ class ScriptParser {
         default:
           this.unexpected(kind);
       }
-    }
+      this.endOfLine();
+    });
     this.script.ops.push(...chains, ...sets, ...flowtables, ...rules);
   }
 
   /** Parses a chain body after `{`; rule operations go to `rules`. Returns the base chain spec, if any. */
   private chainBody(ref: TableRef, chain: string, rules: ((b: Batch) => void)[]): ChainBase | undefined {
     let base: ChainBase | undefined;
-    for (;;) {
-      this.skipEnds();
-      const t = this.peek();
-      if (t === undefined) this.unexpected(t);
-      if (t.kind === "punct" && t.value === "}") {
-        this.pos++;
-        return base;
-      }
+    this.block(() => {
       if (this.is("type")) {
         this.pos++;
         const type = this.word().value;
@@ -380,22 +434,35 @@ class ScriptParser {
         }
         this.expect("priority");
         base = { type, hook, prio: this.priority(ref.family), policy: base?.policy ?? "accept", device };
-        continue;
-      }
-      if (this.is("policy")) {
+      } else if (this.is("policy")) {
         this.pos++;
         const policy = this.word().value;
         if (base) base.policy = policy;
-        continue;
-      }
-      if (this.is("comment")) {
+      } else if (this.is("comment")) {
         this.pos++;
         this.word();
-        continue;
+      } else {
+        const rule = parseRule(this.statementTokens(), ref.family);
+        rules.push((b) => b.addRule(ref, chain, undefined, rule, { insert: false }));
       }
-      const ruleTokens = this.statementTokens();
-      const rule = parseRule(ruleTokens, ref.family);
-      rules.push((b) => b.addRule(ref, chain, undefined, rule, { insert: false }));
+      this.endOfLine();
+    });
+    return base;
+  }
+
+  /** The lines of a block up to its `}`, each read with nft's error recovery. */
+  private block(line: () => void): void {
+    for (;;) {
+      this.skipEnds();
+      const t = this.peek();
+      if (t?.kind === "punct" && t.value === "}") {
+        this.pos++;
+        return;
+      }
+      this.recovering(() => {
+        if (t === undefined) this.unexpected(t);
+        line();
+      });
     }
   }
 
@@ -413,14 +480,7 @@ class ScriptParser {
 
   private flowtableBody(): FlowtableSpec {
     const spec: FlowtableSpec = { hook: "ingress", prio: 0, devices: [], offload: false, counter: false };
-    for (;;) {
-      this.skipEnds();
-      const t = this.peek();
-      if (t === undefined) this.unexpected(t);
-      if (t.kind === "punct" && t.value === "}") {
-        this.pos++;
-        return spec;
-      }
+    this.block(() => {
       const key = this.word();
       switch (key.value) {
         case "hook":
@@ -456,20 +516,15 @@ class ScriptParser {
         default:
           this.unexpected(key);
       }
-    }
+      this.endOfLine();
+    });
+    return spec;
   }
 
   private setBody(): SetSpec {
     const spec: SetSpec = { type: "", flags: [], autoMerge: false, elements: [] };
     let elementTokens: Token[] = [];
-    for (;;) {
-      this.skipEnds();
-      const t = this.peek();
-      if (t === undefined) this.unexpected(t);
-      if (t.kind === "punct" && t.value === "}") {
-        this.pos++;
-        break;
-      }
+    this.block(() => {
       const key = this.word();
       const value = this.statementTokens();
       switch (key.value) {
@@ -490,7 +545,8 @@ class ScriptParser {
           elementTokens = value.slice(1);
           break;
       }
-    }
+      this.endOfLine();
+    });
     if (elementTokens.length) spec.elements = parseSetElements(elementTokens, spec.type.split(" . "));
     return spec;
   }

@@ -48,7 +48,10 @@ describe("fw4 commands (firewall4 23.05 /sbin/fw4)", () => {
     await run("fw4", "start");
     const before = await ruleset();
     r.fs.writeAtomic("/etc/nftables.d/bad.nft", BAD_INCLUDE);
-    const nftError = "/etc/nftables.d/bad.nft:2:2-5: Error: No symbol type information\n\tthis is not nft\n\t^^^^\n";
+    // nft names the include statement that read the file (checked against nft 1.0.6 in test/vm/sim-fidelity.test.ts).
+    const nftError =
+      "In file included from /dev/stdin:20:2-33:\n" +
+      "/etc/nftables.d/bad.nft:2:2-5: Error: No symbol type information\n\tthis is not nft\n\t^^^^\n";
 
     expect(await run("fw4", "reload")).toEqual({ code: 0, stdout: "", stderr: nftError });
     expect(await ruleset()).toBe(before);

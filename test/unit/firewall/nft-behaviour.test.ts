@@ -109,14 +109,14 @@ describe("nft errors", () => {
     expect((await runTool(router, tools, ["nft", "-a", "list", "ruleset"])).stdout).toBe(before);
   });
 
-  it("underlines a whole one-line command the kernel refuses", async () => {
+  it("underlines a whole one-line command the kernel refuses, and the newline nft appends to it", async () => {
     const router = fakeRouter({ hwOffload: () => false });
     await runTool(router, tools, ["nft", "add", "table", "inet", "probe"]);
     const cmd = 'add flowtable inet probe ft { hook ingress priority 0; devices = { "eth1" }; flags offload; }';
     expect(await runTool(router, tools, ["nft", "-c", cmd])).toEqual({
       code: 1,
       stdout: "",
-      stderr: `Error: Could not process rule: Operation not supported\n${cmd}\n${"^".repeat(cmd.length)}\n`,
+      stderr: `Error: Could not process rule: Operation not supported\n${cmd}\n${"^".repeat(cmd.length + 1)}\n`,
     });
   });
 
@@ -161,8 +161,11 @@ describe("nft errors", () => {
     });
     expect(await runTool(router, tools, ["nft"])).toEqual({ code: 1, stdout: "", stderr: "nft: no command specified\n" });
     router.fs.writeAtomic("/etc/x.nft", 'table inet t {\n\tinclude "/nonexist.nft"\n}\n');
+    // The location runs through the newline ending the statement; the parser then recovers and finds the table
+    // left open (both as nft 1.0.6 reports it, see test/vm/sim-fidelity.test.ts).
     expect((await runTool(router, tools, ["nft", "-f", "/etc/x.nft"])).stderr).toBe(
-      '/etc/x.nft:2:2-24: Error: File not found: /nonexist.nft\n\tinclude "/nonexist.nft"\n\t^^^^^^^^^^^^^^^^^^^^^^^\n',
+      '/etc/x.nft:2:2-25: Error: File not found: /nonexist.nft\n\tinclude "/nonexist.nft"\n\t^^^^^^^^^^^^^^^^^^^^^^^^\n' +
+        "/etc/x.nft:4:1-1: Error: syntax error, unexpected end of file\n}\n^\n",
     );
   });
 });
