@@ -1,0 +1,141 @@
+import { Command } from "commander";
+import { classifyOffloadDrift, type Drift } from "../provider/device/drift";
+import { requestedMode, runningMode } from "../provider/device/offload";
+import type { InventoryRouter } from "../provider/fleet/inventory";
+import { intentFor, type Mode } from "../provider/fleet/policy";
+import { getPool } from "../provider/transport";
+import { configuredMode } from "./audit-record";
+import { decisionFor, readInventory, scanOptions, withFleetOptions, type FleetCliOptions } from "./fleet-options";
+import { scanFleet, type ScanResult } from "./fleet-scan";
+import { readStackExport, type StackDeclaration } from "./stack-export";
+import { colorFor, modeCell, paint, renderTable, type Cell } from "./table";
+
+/** One router in `drift --json`; every key is always present. */
+export interface DriftRecord {
+  name: string;
+  host: string;
+  port: number;
+  /** not-in-stack: the inventory has it, the stack export does not manage it, so it was not checked. */
+  status: "in-sync" | "drift" | "error" | "not-in-stack";
+  declared: { mode: Mode; source: "inventory" | "policy" | "stack"; reason: string } | null;
+  configuredMode: Mode | null;
+  runningMode: Mode | null;
+  drift: Drift[];
+  error: string | null;
+}
+
+const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
+
+function blank(name: string, host: string, port: number, status: DriftRecord["status"], error: string | null): DriftRecord {
+  return { name, host, port, status, declared: null, configuredMode: null, runningMode: null, drift: [], error };
+}
+
+function driftRecord(result: ScanResult, declaration: StackDeclaration | undefined, opts: FleetCliOptions): DriftRecord {
+  const { router } = result;
+  if (result.failure) return blank(router.name, router.host, router.port, "error", `${result.failure.kind}: ${result.failure.message}`);
+  const { facts } = result;
+  let declared: NonNullable<DriftRecord["declared"]>;
+  if (declaration) {
+    declared = { mode: requestedMode(declaration.declared), source: "stack", reason: `declared by ${declaration.name} in the stack` };
+  } else {
+    const decision = decisionFor(router, facts, opts);
+    declared = { ...decision, source: router.mode && router.mode !== "auto" ? "inventory" : "policy" };
+  }
+  const drift = classifyOffloadDrift(facts, declaration?.declared ?? intentFor(declared.mode), declaration?.firmware);
+  return {
+    name: router.name,
+    host: router.host,
+    port: router.port,
+    status: drift.length > 0 ? "drift" : "in-sync",
+    declared,
+    configuredMode: configuredMode(facts),
+    runningMode: runningMode(facts),
+    drift,
+    error: null,
+  };
+}
+
+/**
+ * With a stack export, the stack decides which routers are checked: a fleet is often split into
+ * several stacks, so inventory routers this stack does not manage are listed but not read. A
+ * resource whose router is not in the inventory cannot be reached (no credentials): an error.
+ */
+async function collect(routers: InventoryRouter[], inventoryFile: string | undefined, opts: FleetCliOptions & { stackExport?: string }): Promise<DriftRecord[]> {
+  const scan = (list: InventoryRouter[]) => scanFleet(list, inventoryFile, scanOptions(opts, "drift"));
+  if (!opts.stackExport) return (await scan(routers)).map((r) => driftRecord(r, undefined, opts));
+
+  const byRouter = new Map<string, StackDeclaration[]>();
+  for (const d of readStackExport(opts.stackExport)) byRouter.set(key(d.host, d.port), [...(byRouter.get(key(d.host, d.port)) ?? []), d]);
+  const inventoryKeys = new Set(routers.map((r) => key(r.host, r.port)));
+  const managed = routers.filter((r) => byRouter.has(key(r.host, r.port)));
+  const scanned = new Map((await scan(managed)).map((r) => [r.router.name, r]));
+  const records = routers.map((router) => {
+    const decls = byRouter.get(key(router.host, router.port));
+    if (!decls) return blank(router.name, router.host, router.port, "not-in-stack", null);
+    if (decls.length > 1) return blank(router.name, router.host, router.port, "error", `${decls.length} FirewallDefaults resources declare this router (${decls.map((d) => d.name).join(", ")}): the stack is inconsistent`);
+    return driftRecord(scanned.get(router.name)!, decls[0], opts);
+  });
+  for (const [k, decls] of byRouter) {
+    if (inventoryKeys.has(k)) continue;
+    for (const d of decls) records.push(blank(d.name, d.host, d.port, "error", `the stack manages ${d.host}:${d.port}, but the inventory has no router there (no credentials to check it)`));
+  }
+  return records;
+}
+
+function driftTable(records: DriftRecord[], color: boolean): string {
+  const rows = records.map((r): (string | Cell)[] => [
+    { text: r.name, style: "bold" },
+    `${r.host}:${r.port}`,
+    modeCell(r.declared?.mode ?? null, r.declared ? ` (${r.declared.source})` : ""),
+    modeCell(r.configuredMode),
+    modeCell(r.runningMode),
+    r.status === "in-sync"
+      ? { text: "none", style: "green" }
+      : r.status === "drift"
+        ? { text: r.drift.map((d) => d.class).join(", "), style: "yellow" }
+        : r.status === "error"
+          ? { text: "error", style: "red" }
+          : { text: "not in the stack", style: "gray" },
+  ]);
+  const details = records
+    .filter((r) => r.drift.length > 0 || r.error)
+    .flatMap((r) => [
+      paint(r.name, "bold", color),
+      ...r.drift.map((d) => `  ${paint(d.class, "yellow", color)}: ${d.detail}`),
+      ...(r.error ? [`  ${paint("error", "red", color)}: ${r.error}`] : []),
+    ]);
+  return renderTable(["ROUTER", "ADDRESS", "DECLARED", "CONFIG", "RUNNING", "DRIFT"], rows, color) + (details.length > 0 ? `\n${details.join("\n")}\n` : "");
+}
+
+function driftSummary(records: DriftRecord[]): string {
+  const n = (s: DriftRecord["status"]) => records.filter((r) => r.status === s).length;
+  const skipped = n("not-in-stack");
+  return `${records.length} router${records.length === 1 ? "" : "s"}: ${n("in-sync")} in sync, ${n("drift")} drifted, ${n("error")} failed${skipped > 0 ? `, ${skipped} not in the stack (not checked)` : ""}\n`;
+}
+
+export function driftCommand(): Command {
+  return withFleetOptions(new Command("drift"))
+    .description(
+      "compare what was declared (the inventory's mode, else the policy; or a stack export) with uci and the kernel on every router " +
+        "(exit 0: no drift; 2: drift found; 1: a router could not be checked or the input is invalid, which wins over 2)",
+    )
+    .option("--stack-export <file>", "take what was declared from `pulumi stack export --show-secrets` (FirewallDefaults resources, matched by host and port)")
+    .option("--json", "print a JSON array (one object per router) instead of a table")
+    .action(async (opts: FleetCliOptions & { stackExport?: string; json?: boolean }) => {
+      const inventory = readInventory(opts.inventory);
+      let records: DriftRecord[];
+      try {
+        records = await collect(inventory.routers, inventory.file, opts);
+      } finally {
+        await getPool().closeAll();
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        // Scripts read stdout; a person reading a cron mail still learns why a router was not checked.
+        for (const r of records.filter((r) => r.status === "error")) process.stderr.write(`not checked: ${r.name} (${r.host}:${r.port}): ${r.error}\n`);
+      } else {
+        process.stdout.write(`${driftTable(records, colorFor(process.stdout))}\n${driftSummary(records)}`);
+      }
+      process.exitCode = records.some((r) => r.status === "error") ? 1 : records.some((r) => r.status === "drift") ? 2 : 0;
+    });
+}

@@ -1,0 +1,79 @@
+import { Presets, SingleBar } from "cli-progress";
+import { readFacts, type RouterFacts } from "../provider/device/facts";
+import { routerShell } from "../provider/device/shell";
+import { connectionOf, type InventoryRouter } from "../provider/fleet/inventory";
+import { AuthenticationError, ConnectTimeoutError, HostKeyMismatchError, TransportError } from "../provider/transport";
+
+/** Why a router could not be read; each is a different thing for an operator to fix. */
+export type ScanFailureKind = "unreachable" | "host-key-mismatch" | "auth-failed" | "read-failed";
+
+export type ScanResult =
+  | { router: InventoryRouter; facts: RouterFacts; failure?: undefined }
+  | { router: InventoryRouter; facts?: undefined; failure: { kind: ScanFailureKind; message: string } };
+
+export interface ScanOptions {
+  concurrency: number;
+  /** Draw a bar on stderr; `force` draws it even when stderr is not a terminal. */
+  progress: "off" | "tty" | "force";
+  /** Names the bar ("audit", "drift"). */
+  label: string;
+  connectTimeoutMs: number;
+}
+
+function classify(err: unknown): ScanFailureKind {
+  if (err instanceof HostKeyMismatchError) return "host-key-mismatch";
+  if (err instanceof AuthenticationError) return "auth-failed";
+  if (err instanceof ConnectTimeoutError || (err instanceof TransportError && err.purpose === "connect")) return "unreachable";
+  return "read-failed";
+}
+
+async function scanOne(router: InventoryRouter, file: string | undefined, connectTimeoutMs: number): Promise<ScanResult> {
+  try {
+    return { router, facts: await readFacts(routerShell({ ...connectionOf(router, file), connectTimeoutMs })) };
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    // Transport errors start with the router's label; the report already names the router.
+    const label = err instanceof TransportError ? `${err.router}: ` : "";
+    return { router, failure: { kind: classify(err), message: label && text.startsWith(label) ? text.slice(label.length) : text } };
+  }
+}
+
+/**
+ * Reads the facts of every router, at most `concurrency` at a time. A router that fails is a
+ * result, never an exception: one dead router must not hide the state of the rest of the fleet.
+ * Results are in inventory order.
+ */
+export async function scanFleet(routers: InventoryRouter[], inventoryFile: string | undefined, opts: ScanOptions): Promise<ScanResult[]> {
+  const results: ScanResult[] = new Array(routers.length);
+  const bar =
+    opts.progress === "force" || (opts.progress === "tty" && process.stderr.isTTY)
+      ? new SingleBar(
+          {
+            stream: process.stderr,
+            format: `${opts.label} [{bar}] {value}/{total} routers | {failed} failed | {last}`,
+            noTTYOutput: opts.progress === "force",
+            hideCursor: true,
+            // At a terminal the bar only shows work in progress; in a log (forced) the last state is worth keeping.
+            clearOnComplete: opts.progress !== "force",
+          },
+          Presets.shades_classic,
+        )
+      : undefined;
+  let failed = 0;
+  bar?.start(routers.length, 0, { failed, last: "" });
+  let next = 0;
+  const worker = async () => {
+    while (next < routers.length) {
+      const i = next++;
+      results[i] = await scanOne(routers[i], inventoryFile, opts.connectTimeoutMs);
+      if (results[i].failure) failed++;
+      bar?.increment({ failed, last: routers[i].name });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, routers.length) }, worker));
+  } finally {
+    bar?.stop();
+  }
+  return results;
+}
