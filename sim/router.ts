@@ -184,6 +184,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopLoad();
     this.clearTimers();
     await this.booting?.catch(() => undefined);
     await this.ssh.close();

@@ -88,7 +88,9 @@ export function parseInventory(text: string, file = "inventory"): Inventory {
   }
   const defaults = defaultsSchema.safeParse(root.defaults ?? {});
   if (!defaults.success) {
-    for (const i of defaults.error.issues) issues.push({ line: lineOf(doc.getIn(["defaults", ...i.path], true) as Node) ?? lineOf(doc.getIn(["defaults"], true) as Node), path: ["defaults", ...i.path].join("."), message: i.message });
+    for (const i of defaults.error.issues) {
+      issues.push({ line: lineOf(doc.getIn(["defaults", ...i.path], true) as Node) ?? lineOf(doc.getIn(["defaults"], true) as Node), ...describeIssue(i, "defaults") });
+    }
   }
   const routersNode = rootNode.get("routers", true);
   if (!Array.isArray(root.routers) || !isSeq(routersNode) || root.routers.length === 0) {
@@ -110,7 +112,7 @@ export function parseInventory(text: string, file = "inventory"): Inventory {
     const merged = { ...((defaults.success ? root.defaults : {}) as object), ...(entry as object) };
     const parsed = inventoryRouterSchema.safeParse(merged);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) issues.push({ line: where(issue.path), path: `routers[${i}].${issue.path.join(".")}`, message: issue.message });
+      for (const issue of parsed.error.issues) issues.push({ line: where(issue.path), ...describeIssue(issue, `routers[${i}]`) });
       return;
     }
     const router: InventoryRouter = { ...parsed.data, line: where([]) };
@@ -125,6 +127,16 @@ export function parseInventory(text: string, file = "inventory"): Inventory {
   });
   if (issues.length > 0) throw new InventoryError(file, issues);
   return { file, routers };
+}
+
+/** zod's wording, made to name the field and the fix. */
+function describeIssue(issue: z.core.$ZodIssue, prefix: string): { path: string; message: string } {
+  const at = [prefix, ...issue.path.map(String)].join(".");
+  if (issue.code === "unrecognized_keys") {
+    return { path: `${at}.${issue.keys[0]}`, message: `is not a router setting (known: ${Object.keys(routerFields).join(", ")})` };
+  }
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return { path: at, message: "is required" };
+  return { path: at, message: issue.message };
 }
 
 /** The transport options for one inventory router (reads its key file and password variable). */

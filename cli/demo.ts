@@ -1,0 +1,263 @@
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { styleText } from "util";
+import { SingleBar } from "cli-progress";
+import { stringify } from "yaml";
+import { startSimulatedRouter, type SimulatedRouter } from "../sim";
+import { getPool } from "../provider/transport";
+import { MiniEngine, programFromModule, type EngineEvent, type OperationSummary } from "./engine";
+import type { RouterSummary } from "../sdk/fleet";
+
+/**
+ * The project's main job on a fresh machine: a simulated fleet, audited, previewed, rolled out in
+ * guarded waves, drifted, and summarised — with no hardware and no network.
+ */
+const FLEET = [
+  "mt7621-23.05",
+  "x86-64-23.05",
+  "ipq40xx-22.03",
+  "mt7621-24.10",
+  "ath79-21.02",
+  "filogic-25.12",
+  "mt7621-unstable-hw",
+];
+const PROJECT = "openwrt-offload-fleet";
+const ROOT = path.resolve(__dirname, "../..");
+const CLI = path.join(ROOT, "dist/cli/main.js");
+const PROGRAM = path.join(ROOT, "dist/examples/fleet/index.js");
+
+const colour = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text) : text);
+const say = (text = "") => process.stdout.write(`${text}\n`);
+const step = (n: number, title: string) => say(`\n${paint(["bold", "cyan"], `━━ ${n}. ${title}`)}`);
+
+export async function runDemo(keep: boolean): Promise<number> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "openwrt-offload-demo-"));
+  const routers: SimulatedRouter[] = [];
+  try {
+    step(1, `A simulated fleet of ${FLEET.length} OpenWrt routers`);
+    routers.push(...(await Promise.all(FLEET.map((profile) => startSimulatedRouter({ profile })))));
+    for (const [i, r] of routers.entries()) say(`  ${nameOf(i)}  ${r.profile.summary}  (ssh root@${r.host}:${r.port})`);
+    const inventory = writeInventory(work, routers);
+    say(`  inventory: ${inventory}`);
+
+    step(2, "Audit: what each router can do, runs, and should run");
+    await cli(["audit", "--inventory", inventory, "--html", path.join(work, "audit.html")]);
+    say(`  report: ${path.join(work, "audit.html")}`);
+
+    const driver = await pickDriver(work, inventory);
+    say(`\n  ${paint("dim", driver.description)}`);
+
+    step(3, "Preview of examples/fleet: nothing is touched");
+    const connectionsBefore = routers.reduce((n, r) => n + r.stats.connections, 0);
+    const preview = await driver.preview();
+    say(`  ${counts(preview)}; routers contacted: ${routers.reduce((n, r) => n + r.stats.connections, 0) - connectionsBefore} (the providers read facts only at apply)`);
+
+    step(4, "Guarded rollout in waves (canary first); the crash-prone router runs under load");
+    const unstable = routers[FLEET.indexOf("mt7621-unstable-hw")];
+    unstable.startLoad(100);
+    unstable.once("crash", () => say(`  ${paint("red", `✗ ${nameOf(FLEET.indexOf("mt7621-unstable-hw"))}: kernel oops in the flow offload driver, rebooting`)}`));
+    const up = await driver.up();
+    if (!up.ok) say(`  ${paint("red", up.error ?? "the rollout failed")}`);
+    printSummary(await driver.summary());
+
+    step(5, "Drift: a LuCI edit on one router, a hardware-to-software fallback on another");
+    const luci = routers[FLEET.indexOf("mt7621-23.05")];
+    const fallback = routers[FLEET.indexOf("filogic-25.12")];
+    await luci.console("uci delete firewall.@defaults[0].flow_offloading_hw; uci commit firewall; fw4 reload");
+    say(`  ${nameOf(FLEET.indexOf("mt7621-23.05"))}: someone unticked hardware offload in LuCI`);
+    await fallback.console(
+      "for d in $(ls /sys/class/net); do ethtool -K $d hw-tc-offload off 2>/dev/null; done; fw4 reload 2>/dev/null",
+    );
+    say(`  ${nameOf(FLEET.indexOf("filogic-25.12"))}: the switch driver stopped accepting offload; fw4 fell back to software`);
+    const refresh = await driver.refresh();
+    const drifted = refresh.resources.filter((r) => r.drift).map((r) => r.name);
+    say(`  pulumi refresh: drift on ${drifted.join(", ") || "nothing"}`);
+    const drift = await cli(["drift", "--inventory", inventory]);
+    say(`  openwrt-offload drift exited ${drift} (0 none, 2 drift, 1 error)`);
+
+    step(6, "pulumi up again: repair what can be repaired, the guard keeps the rest safe");
+    const repair = await driver.up();
+    unstable.stopLoad();
+    say(`  ${counts(repair)}`);
+    printSummary(await driver.summary());
+    say(`\n${paint(["bold", "green"], "Done.")} Everything ran on simulated routers on loopback; state and reports are in ${work}`);
+    if (keep) {
+      say("The fleet keeps running; press Ctrl-C to stop it.");
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(`demo failed: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  } finally {
+    await getPool().closeAll();
+    await Promise.all(routers.map((r) => r.stop()));
+  }
+}
+
+function nameOf(i: number): string {
+  return `r${i + 1}-${FLEET[i]}`;
+}
+
+function writeInventory(dir: string, routers: SimulatedRouter[]): string {
+  const file = path.join(dir, "inventory.yaml");
+  const entries = routers.map((r, i) => ({
+    name: nameOf(i),
+    host: r.host,
+    port: r.port,
+    hostKey: r.hostKeyFingerprint,
+    identityFile: path.join(dir, `${nameOf(i)}.key`),
+    labels: { profile: r.profile.id },
+    // Declared, not left to the policy: when its switch later refuses offload, that is drift, not a new decision.
+    ...(r.profile.id === "filogic-25.12" ? { mode: "hardware" } : {}),
+  }));
+  routers.forEach((r, i) => fs.writeFileSync(path.join(dir, `${nameOf(i)}.key`), r.privateKey, { mode: 0o600 }));
+  fs.writeFileSync(file, `# Simulated fleet for the demo\n${stringify({ defaults: { user: "root" }, routers: entries })}`);
+  return file;
+}
+
+/**
+ * Runs the real CLI, as an operator would, showing its output; returns its exit code. Asynchronously:
+ * the simulated routers answer from this very process, which must keep serving them meanwhile.
+ */
+async function cli(args: string[]): Promise<number> {
+  say(paint("dim", `  $ openwrt-offload ${args.map((a) => (a.includes(os.tmpdir()) ? path.basename(a) : a)).join(" ")}`));
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+  process.stdout.write(output.replace(/^(?=.)/gm, "  "));
+  return code;
+}
+
+function counts(s: OperationSummary): string {
+  const by = new Map<string, number>();
+  for (const r of s.resources) by.set(r.op, (by.get(r.op) ?? 0) + 1);
+  return [...by].map(([op, n]) => `${n} to ${op}`).join(", ");
+}
+
+function printSummary(rows: RouterSummary[]): void {
+  const header = ["router", "wave", "requested", "running", "guard", "drift"];
+  const table = rows.map((r) => [r.name, String(r.wave), r.modeRequested, r.modeRunning, r.guard, r.drift.join(", ") || "none"]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i])).join("  ")}`;
+  say(paint("bold", line(header)));
+  for (const row of table) {
+    const text = line(row);
+    say(row[4] === "restored" || row[4] === "failed" || row[4] === "refused" ? paint("red", text) : row[5] !== "none" ? paint("yellow", text) : text);
+  }
+  for (const r of rows.filter((x) => x.detail)) say(paint("dim", `  ${r.name}: ${r.detail.split(". Checked:")[0]}`));
+}
+
+interface Driver {
+  description: string;
+  preview(): Promise<OperationSummary>;
+  up(): Promise<OperationSummary>;
+  refresh(): Promise<OperationSummary>;
+  summary(): Promise<RouterSummary[]>;
+}
+
+function fleetConfig(inventory: string): Record<string, string> {
+  return { inventory, waveSize: "3", failureBudget: "1", soakSeconds: "3", confirmTimeoutSeconds: "60" };
+}
+
+/** The Pulumi CLI through the Automation API when it is installed, else the plugin over gRPC. */
+async function pickDriver(work: string, inventory: string): Promise<Driver> {
+  if (hasPulumiCli()) return automationDriver(work, inventory);
+  return engineDriver(work, inventory);
+}
+
+function hasPulumiCli(): boolean {
+  try {
+    execFileSync("pulumi", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function engineDriver(work: string, inventory: string): Driver {
+  const engine = new MiniEngine({
+    project: PROJECT,
+    stack: "demo",
+    programDir: path.dirname(PROGRAM),
+    statePath: path.join(work, "state.json"),
+    passphrase: "demo",
+    config: fleetConfig(inventory),
+  });
+  const program = programFromModule(PROGRAM);
+  // On a terminal: a progress bar, with wave results printed once it is done; elsewhere (CI, logs): a line per step.
+  const tty = process.stdout.isTTY === true;
+  const bar = new SingleBar({ format: "  {bar} {value}/{total} resources  {last}", hideCursor: true, clearOnComplete: true, stream: process.stdout });
+  let later: string[] = [];
+  let rollingOut = false;
+  const report = (line: string) => (tty ? later.push(line) : say(line));
+  engine.on("event", (e: EngineEvent) => {
+    if (!rollingOut) return;
+    if (e.kind === "stepStart" && tty) bar.setTotal(Math.max(bar.getTotal(), bar.getProgress() * bar.getTotal() + 1));
+    if (e.kind !== "stepDone") return;
+    const r = e.result;
+    if (tty) bar.increment(1, { last: r.name });
+    if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") report(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
+    if (r.type.endsWith("openwrt:WaveGate")) {
+      report(`  ${paint(r.error ? "red" : "green", `${r.error ? "✗" : "✓"} ${r.name}`)}${r.error ? `: ${r.error.split(". Each")[0]}` : " passed"}`);
+    }
+  });
+  const rollout = async (run: () => Promise<OperationSummary>) => {
+    later = [];
+    rollingOut = true;
+    if (tty) bar.start(FLEET.length * 3, 0, { last: "" });
+    try {
+      return await run();
+    } finally {
+      rollingOut = false;
+      if (tty) bar.stop();
+      later.forEach((line) => say(line));
+    }
+  };
+  return {
+    description: "Pulumi CLI not found: running examples/fleet through @pulumi/pulumi's dynamic-provider plugin, driven over gRPC by cli/engine (local state, passphrase secrets).",
+    preview: () => engine.preview(program),
+    up: () => rollout(() => engine.up(program)),
+    refresh: () => engine.refresh(),
+    summary: async () => ((await engine.outputs({ showSecrets: false })).summary ?? []) as RouterSummary[],
+  };
+}
+
+/** The same steps with the real Pulumi CLI: Automation API, local file backend, passphrase secrets. */
+async function automationDriver(work: string, inventory: string): Promise<Driver> {
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+  const backend = path.join(work, "backend");
+  fs.mkdirSync(backend, { recursive: true });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: "demo", workDir: path.join(ROOT, "examples/fleet") },
+    { envVars: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "demo" } },
+  );
+  for (const [k, v] of Object.entries(fleetConfig(inventory))) await stack.setConfig(k, { value: v });
+  const out = (line: string) => process.stdout.write(`  ${line}`);
+  const toSummary = (kind: string, ok: boolean, changes: Record<string, number | undefined> = {}, error?: string): OperationSummary => ({
+    operation: kind as OperationSummary["operation"],
+    ok,
+    error,
+    resources: Object.entries(changes).flatMap(([op, n]) => Array.from({ length: n ?? 0 }, () => ({ urn: "", type: "", name: "", op: op as never }))),
+    outputs: {},
+  });
+  return {
+    description: "Pulumi CLI found: running examples/fleet through the Automation API (local file backend, passphrase secrets).",
+    preview: async () => toSummary("preview", true, (await stack.preview({ onOutput: out })).changeSummary),
+    up: async () => {
+      try {
+        const r = await stack.up({ onOutput: out });
+        return toSummary("up", true, r.summary.resourceChanges);
+      } catch (err) {
+        return toSummary("up", false, {}, (err as Error).message);
+      }
+    },
+    refresh: async () => toSummary("refresh", true, (await stack.refresh({ onOutput: out })).summary.resourceChanges),
+    summary: async () => ((await stack.outputs()).summary?.value ?? []) as RouterSummary[],
+  };
+}
