@@ -125,3 +125,14 @@ export function routerIdentityChanged(olds: { connection?: RouterConnection }, n
 export function changedKeys(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
   return keys.filter((k) => isUnknown(news[k]) || JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
 }
+
+/**
+ * The diff of every resource bound to one router: another router is another resource (replaced,
+ * deleting first, since what it manages is a singleton there); a changed setting or drift found by a
+ * refresh is an update. Pure and cheap: diff runs on every preview and up.
+ */
+export function settingsDiff(olds: { connection?: RouterConnection; drift?: unknown[] } & object, news: { connection?: RouterConnection } & object, settings: readonly string[]) {
+  if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+  const changed = changedKeys({ ...olds }, { ...news }, settings);
+  return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [] as string[], deleteBeforeReplace: true };
+}

@@ -6,7 +6,7 @@ import { readFactsWith, type RouterFacts } from "../device/facts";
 import { PreflightError } from "../device/preflight";
 import type { GuardedChange } from "../guard";
 import { shellCommand, shellQuote } from "../transport";
-import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
@@ -109,9 +109,7 @@ export const deviceOffloadProvider = {
   },
 
   async diff(_id: string, olds: DeviceOffloadOutputs, news: DeviceOffloadInputs) {
-    if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
-    const changed = changedKeys({ ...olds }, { ...news }, SETTINGS);
-    return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [], deleteBeforeReplace: true };
+    return settingsDiff(olds, news, SETTINGS);
   },
 
   async create(inputs: DeviceOffloadInputs) {

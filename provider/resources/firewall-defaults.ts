@@ -5,7 +5,7 @@ import { readFacts, type RouterFacts } from "../device/facts";
 import { planOffload, planRestore, requestedMode, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
 import { offloadPreflight, PreflightError } from "../device/preflight";
 import { GuardError, type GuardedChange } from "../guard";
-import { changedKeys, checkInputs, factsOf, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { checkInputs, factsOf, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /** fw4's reading of a boolean option (what the original values meant). */
@@ -104,9 +104,7 @@ export const firewallDefaultsProvider = {
   async diff(_id: string, olds: FirewallDefaultsOutputs, news: FirewallDefaultsInputs) {
     // Router identity: the defaults section of another router is another resource; it is a
     // singleton there, so the old one is released (restored) before the new one is adopted.
-    if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
-    const changed = changedKeys({ ...olds }, { ...news }, SETTINGS);
-    return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [], deleteBeforeReplace: true };
+    return settingsDiff(olds, news, SETTINGS);
   },
 
   async create(inputs: FirewallDefaultsInputs) {

@@ -6,7 +6,7 @@ import type { LiveFlowtable } from "../device/parse/nft";
 import { PreflightError } from "../device/preflight";
 import type { GuardedChange } from "../guard";
 import { shellCommand, shellQuote } from "../transport";
-import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
@@ -164,10 +164,8 @@ export const flowtableProvider = {
   },
 
   async diff(_id: string, olds: FlowtableOutputs, news: FlowtableInputs) {
-    if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
-    if (olds.name !== news.name) return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
-    const changed = changedKeys({ ...olds }, { ...news }, SETTINGS);
-    return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [], deleteBeforeReplace: true };
+    if (!routerIdentityChanged(olds, news) && olds.name !== news.name) return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
+    return settingsDiff(olds, news, SETTINGS);
   },
 
   async create(inputs: FlowtableInputs) {

@@ -7,7 +7,7 @@ import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
 import { emptyChangeSet } from "../device/changeset";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
-import { changedKeys, checkInputs, jsonSafe, routerId, routerIdentityChanged, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 
 export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
   /** Installed version of each wanted package (absent = not installed). */
@@ -74,9 +74,7 @@ export const offloadPackagesProvider = {
   },
 
   async diff(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs) {
-    if (routerIdentityChanged(olds, news)) return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
-    const changed = changedKeys({ ...olds }, { ...news }, SETTINGS);
-    return { changes: changed.length > 0 || (olds.drift ?? []).length > 0, replaces: [], deleteBeforeReplace: true };
+    return settingsDiff(olds, news, SETTINGS);
   },
 
   async create(inputs: OffloadPackagesInputs) {

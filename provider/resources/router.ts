@@ -1,23 +1,10 @@
 import { readFacts, type RouterFacts } from "../device/facts";
 import { routerShell } from "../device/shell";
-import { getPool, parseConnectionOptions } from "../transport";
+import { getPool, parseConnectionOptions, type ConnectionOptionsInput } from "../transport";
 import { changedKeys, connectionFailures, isUnknown, jsonSafe, type CheckFailure, type RouterConnection } from "./common";
 
-/** What a user gives a Router (the transport's connection options). */
-export interface RouterInputs {
-  host: string;
-  port?: number;
-  user?: string;
-  password?: string;
-  privateKey?: string;
-  privateKeyPassphrase?: string;
-  agent?: string;
-  hostKey?: string;
-  trustOnFirstUse?: boolean;
-  insecureIgnoreHostKey?: boolean;
-  connectTimeoutMs?: number;
-  execTimeoutMs?: number;
-}
+/** What a user gives a Router: the transport's connection options (its schema validates them in check). */
+export type RouterInputs = Omit<ConnectionOptionsInput, "idleCloseMs" | "connectRetries" | "maxConcurrentExecs">;
 
 /** The firmware and hardware facts a Router outputs: stable things, not the offload state (resources own that). */
 export interface RouterFactOutputs {

@@ -1,3 +1,5 @@
+import { formatIpv6 } from "../inet";
+
 /** IPv4/IPv6 helpers matching ucode's iptoarr/arrtoip, which fw4 uses to mask and print subnets. */
 
 export function ipToBytes(addr: string): number[] | undefined {
@@ -22,28 +24,10 @@ function ipv6ToBytes(addr: string): number[] | undefined {
   });
 }
 
-/** inet_ntop: IPv6 with the longest run of two or more zero groups compressed. */
+/** inet_ntop: IPv6 with the longest run of two or more zero groups compressed (RFC 5952, as netifd prints). */
 export function bytesToIp(bytes: number[]): string {
   if (bytes.length === 4) return bytes.join(".");
-  const groups = Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+  return formatIpv6(bytes.reduce((value, b) => (value << 8n) | BigInt(b), 0n));
 }
 
 export function applyMask(addr: string, bits: number): string | undefined {
