@@ -339,23 +339,37 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
 
 /**
  * A child's exit status once its output has been read. A background process that inherited the
- * pipes can hold them open for minutes; like dropbear, we do not wait for it beyond a short drain.
+ * pipes can hold them open for minutes; like dropbear, we do not wait for it, but only once the
+ * pipes have been quiet for a while. The final resolve waits two setImmediate turns: after an event
+ * loop stall, expired timers run before the poll phase that reads what is still in the pipes, so
+ * resolving from the timer alone would cut the output short.
  */
 function exitOf(child: import("child_process").ChildProcess): Promise<number> {
   return new Promise((resolve) => {
     let code: number | undefined;
     let open = 2;
-    const done = () => code !== undefined && resolve(code);
+    let quiet: NodeJS.Timeout | undefined;
+    const done = () => {
+      if (quiet) clearTimeout(quiet);
+      if (code !== undefined) resolve(code);
+    };
+    const settleSoon = () => setImmediate(() => setImmediate(done));
+    const armQuiet = () => {
+      if (quiet) clearTimeout(quiet);
+      quiet = setTimeout(settleSoon, 100);
+    };
     const ended = () => {
-      open--;
-      if (open === 0) done();
+      if (--open === 0) done();
     };
     child.stdout!.once("end", ended);
     child.stderr!.once("end", ended);
+    const onData = () => code !== undefined && armQuiet();
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
     child.once("exit", (c, signal) => {
       code = c ?? 128 + (signal === "SIGKILL" ? 9 : 15);
-      if (open === 0) return done();
-      setTimeout(done, 50);
+      if (open === 0) done();
+      else armQuiet();
     });
   });
 }
