@@ -1,0 +1,49 @@
+import * as path from "path";
+import { RESOURCES_PER_ROUTER } from "../../bench/report";
+import { runScenario, type OperationSample, type ScenarioResult, type ToolName } from "../../bench/scenario";
+import type { Operation } from "../../bench/workload";
+
+// The bench's own code path at N=2: counts only (handshakes, execs, writes), never times.
+const ROOT = path.resolve(__dirname, "../..");
+const FLEET_SERVER = [process.execPath, "-r", path.join(ROOT, "test/fixtures/engine/ts-hook.js"), path.join(ROOT, "bench/fleet-server.ts")];
+const N = 2;
+
+function scenario(tool: ToolName): Promise<ScenarioResult> {
+  return runScenario({ tool, routers: N, latencyMs: 0, runs: 1, concurrency: 32, startConcurrency: N, routersPerServer: N, fleetCommand: FLEET_SERVER });
+}
+
+function sample(result: ScenarioResult, operation: Operation): OperationSample {
+  const [only] = result.operations.find((o) => o.operation === operation)!.samples;
+  return only;
+}
+
+function expectNoFailuresAndCountsAgreeWithTheRouters(result: ScenarioResult): void {
+  for (const { samples, errors } of result.operations) {
+    expect(errors).toEqual([]);
+    for (const s of samples) {
+      expect(s.failed).toBe(0);
+      expect(s.handshakes).toBe(s.simConnections);
+      expect(s.execs).toBe(s.simExecs);
+    }
+  }
+}
+
+test("ours: refresh is one handshake per router and one exec per resource; preview and a no-op apply never reach a router", async () => {
+  const result = await scenario("ours");
+  expectNoFailuresAndCountsAgreeWithTheRouters(result);
+  expect(sample(result, "firstApply")).toMatchObject({ routersWritten: N, changed: N * RESOURCES_PER_ROUTER });
+  expect(sample(result, "preview")).toMatchObject({ handshakes: 0, execs: 0, routersWritten: 0, changed: 0 });
+  expect(sample(result, "refresh")).toMatchObject({ handshakes: N, execs: N * RESOURCES_PER_ROUTER, routersWritten: 0, changed: 0 });
+  expect(sample(result, "noopApply")).toMatchObject({ handshakes: 0, execs: 0, routersWritten: 0, changed: 0 });
+}, 180_000);
+
+test("naive baseline: a connection per command, the same writes, nothing written when nothing differs", async () => {
+  const result = await scenario("naive");
+  expectNoFailuresAndCountsAgreeWithTheRouters(result);
+  for (const { samples } of result.operations) for (const s of samples) expect(s.handshakes).toBe(s.execs);
+  // 5 reads; flow_offloading and both include files; uci commit, firewall reload, kernel check.
+  expect(sample(result, "firstApply")).toMatchObject({ execs: N * 11, routersWritten: N, changed: N * 3 });
+  expect(sample(result, "preview")).toMatchObject({ execs: N * 5, routersWritten: 0, changed: 0 });
+  expect(sample(result, "refresh")).toMatchObject({ execs: N * 16, routersWritten: 0, changed: 0 });
+  expect(sample(result, "noopApply")).toMatchObject({ execs: N * 5, routersWritten: 0, changed: 0 });
+}, 180_000);
