@@ -40,7 +40,8 @@ function removeCommand(facts: RouterFacts, names: string[]): string {
 
 async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = []): Promise<OffloadPackagesOutputs> {
   const shell = shellFor(inputs.connection);
-  const { facts, installed } = await inspect(shell, inputs.packages);
+  const before = await inspect(shell, inputs.packages);
+  const { facts, installed } = before;
   const missing = inputs.packages.filter((p) => !(p in installed));
   if (missing.length > 0) {
     const free = facts.overlay?.availKiB;
@@ -63,7 +64,8 @@ async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = [])
       checks: [`${inputs.packages.join(", ")} installed`],
     });
   }
-  const after = await inspect(shell, inputs.packages);
+  // Nothing installed: the first read is still the truth, no need for a second exec.
+  const after = missing.length > 0 ? await inspect(shell, inputs.packages) : before;
   const installedByUs = [...new Set([...alreadyOurs.filter((p) => inputs.packages.includes(p)), ...missing])];
   return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.facts.offload.runtime.modules, drift: [] });
 }
