@@ -31,9 +31,6 @@ export function refuseFullOverlay(router: string, facts: RouterFacts, minFreeKiB
   if (facts.overlay && facts.overlay.availKiB < minFreeKiB) throw new OverlayFullError(router, facts.overlay.availKiB, minFreeKiB);
 }
 
-/** Shell that reloads the firewall from its committed config (fw3 or fw4; the init script knows which). */
-export const RELOAD_FIREWALL = "/etc/init.d/firewall reload";
-
 /**
  * Applies a change set without a guard: refuses on a full overlay, validates (uci staging and
  * `fw4 check`, leaving nothing behind), then commits, writes and reloads in one exec.

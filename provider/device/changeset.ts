@@ -1,7 +1,9 @@
 import { shellCommand, shellQuote } from "../transport";
-import { RELOAD_FIREWALL } from "./apply";
 import type { RouterShell } from "./shell";
 import { commitScript, FirewallCheckError, heredoc, validateUciChanges, type UciOptionChange } from "./uci";
+
+/** Shell that reloads the firewall from its committed config (fw3 or fw4; the init script knows which). */
+export const RELOAD_FIREWALL = "/etc/init.d/firewall reload";
 
 /**
  * Everything one resource operation changes on a router, declared up front. Declaring it (rather
