@@ -22,7 +22,7 @@ export const ROUTER_ENV = {
  * One boot of a router: its own mount, PID and network namespaces with the root directory as `/`.
  *
  * Its init (PID 1 inside) is a busybox ash loop, so every process the router starts — including
- * `cmd &` and `setsid` children that outlive their SSH channel — belongs to this namespace and dies
+ * `cmd &` children and daemons that outlive their SSH channel — belongs to this namespace and dies
  * with it, as on a reboot. The network namespace has only loopback: nothing a router script runs
  * can reach another host.
  */
@@ -44,7 +44,7 @@ export class RouterNamespace {
     const setup = [
       "set -e",
       'ro_bind() { "$BB" mount --bind "$1" "$R$2" && "$BB" mount -o remount,bind,ro "$R$2"; }',
-      'ro_bind "$BB" /bin/busybox',
+      'ro_bind "$BB" "$BBPATH"',
       'for d in $LIBDIRS; do ro_bind "$d" "$d"; done',
       'for n in $DEVNODES; do "$BB" mount --bind "/dev/$n" "$R/dev/$n"; done',
       '"$BB" ip link set lo up',
@@ -61,6 +61,7 @@ export class RouterNamespace {
           PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
           R: this.rootDir,
           BB: this.image.busybox,
+          BBPATH: this.image.mountPath,
           LIBDIRS: this.image.libraryDirs.join(" "),
           DEVNODES: DEVICE_NODES.join(" "),
         },
