@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import type { BaseImage } from "./base-image";
 
@@ -19,7 +19,8 @@ export const ROUTER_ENV = {
 };
 
 /**
- * One boot of a router: its own mount, PID and network namespaces with the root directory as `/`.
+ * One boot of a router: its own mount, PID and network namespaces with the root directory as `/`
+ * (and, unless the simulator runs as root, a user namespace that owns them).
  *
  * Its init (PID 1 inside) is a busybox ash loop, so every process the router starts — including
  * `cmd &` children and daemons that outlive their SSH channel — belongs to this namespace and dies
@@ -54,7 +55,7 @@ export class RouterNamespace {
     ].join("\n");
     const holder = spawn(
       "unshare",
-      ["--mount", "--pid", "--net", "--fork", "--kill-child", "--propagation", "private", "/bin/sh", "-c", setup],
+      [...userNamespaceArgs(), "--mount", "--pid", "--net", "--fork", "--kill-child", "--propagation", "private", "/bin/sh", "-c", setup],
       {
         stdio: ["pipe", "pipe", "pipe"],
         env: {
@@ -105,11 +106,38 @@ export class RouterNamespace {
   exec(command: string | undefined): ChildProcess {
     if (this.initPid === undefined) throw new Error("the simulated router is not running");
     const shellArgs = command === undefined ? ["/bin/sh"] : ["/bin/sh", "-c", command];
-    return spawn("nsenter", ["-t", String(this.initPid), "-m", "-p", "-n", "-r", "-w", ...shellArgs], {
+    const user = asRoot() ? [] : ["-U", "--preserve-credentials"];
+    return spawn("nsenter", ["-t", String(this.initPid), ...user, "-m", "-p", "-n", "-r", "-w", ...shellArgs], {
       env: ROUTER_ENV,
       stdio: ["pipe", "pipe", "pipe"],
     });
   }
+}
+
+function asRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+let userNamespaceChecked = false;
+
+/**
+ * Root needs no user namespace. Anyone else gets one in which they are root (their own uid mapped
+ * to 0), which owns the router's other namespaces; the kernel must allow that, so try it once.
+ */
+function userNamespaceArgs(): string[] {
+  if (asRoot()) return [];
+  if (!userNamespaceChecked) {
+    const probe = spawnSync("unshare", ["--user", "--map-root-user", "--mount", "--pid", "--net", "--fork", "true"], { encoding: "utf8" });
+    if (probe.status !== 0) {
+      throw new Error(
+        `simulated routers need namespaces; as a non-root user that takes an unprivileged user namespace, which this kernel refused (${(probe.stderr || probe.error?.message || "").trim()}). ` +
+          "Run as root, or allow them: sysctl -w kernel.unprivileged_userns_clone=1 (Debian/Ubuntu kernels), " +
+          "sysctl -w user.max_user_namespaces=10000 where it is 0, and on Ubuntu 23.10+ sysctl -w kernel.apparmor_restrict_unprivileged_userns=0.",
+      );
+    }
+    userNamespaceChecked = true;
+  }
+  return ["--user", "--map-root-user"];
 }
 
 /** The router's init is the holder's only child; its host PID is what nsenter needs. */
