@@ -9,6 +9,8 @@ module.exports = {
     "^pulumi-openwrt-offload/sim$": "<rootDir>/sim/index.ts",
     "^pulumi-openwrt-offload$": "<rootDir>/sdk/index.ts",
   },
+  // The routers' busybox is built on a cold cache (about a minute): once, before any worker starts.
+  globalSetup: "<rootDir>/test/global-setup.ts",
   testTimeout: 60000,
   // Simulated routers are real processes; two workers match this machine's two cores.
   maxWorkers: 2,

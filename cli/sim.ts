@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { connectionOf, listProfiles, startSimulatedFleet, startSimulatedRouter } from "../sim";
+import { connectionOf, listProfiles, prepareBaseImage, startSimulatedFleet, startSimulatedRouter } from "../sim";
 import type { SimulatedRouter } from "../sim";
 
 export function simCommand(): Command {
@@ -17,6 +17,8 @@ export function simCommand(): Command {
         return;
       }
       const interrupted = untilInterrupted();
+      // On a cold cache this builds the routers' busybox (under a minute) before any router starts.
+      prepareBaseImage();
       const routers = await start(opts);
       const connections = routers.map(connectionOf);
       process.stdout.write(`${JSON.stringify(opts.count ? connections : connections[0], null, 2)}\n`);

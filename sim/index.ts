@@ -3,6 +3,7 @@ import { PROFILES } from "./profiles";
 import { SimulatedRouter, SimulatedRouterOptions } from "./router";
 
 export { SimulatedRouter } from "./router";
+export { prepareBaseImage } from "./base-image";
 export type { SimulatedRouterOptions, SimStats } from "./router";
 export type { Faults } from "./faults";
 export type { ConntrackEntry, Profile } from "./types";
