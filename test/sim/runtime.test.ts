@@ -88,11 +88,15 @@ describe("simulated router runtime", () => {
 
   test("background processes outlive the SSH channel", async () => {
     const started = Date.now();
-    const r = await run(router, "(sleep 1; echo done > /tmp/bg-done) >/dev/null 2>&1 & setsid sh -c 'sleep 1; echo done > /tmp/setsid-done' </dev/null >/dev/null 2>&1 & echo started");
+    // A stock router has no setsid: start-stop-daemon -b is how its scripts detach a daemon.
+    const r = await run(
+      router,
+      "(sleep 1; echo done > /tmp/bg-done) >/dev/null 2>&1 & start-stop-daemon -S -b -x /bin/sh -- -c 'sleep 1; echo done > /tmp/daemon-done'; echo started",
+    );
     expect(r.stdout).toBe("started\n");
     expect(Date.now() - started).toBeLessThan(1000);
     await eventually("both background jobs to finish", () =>
-      fs.existsSync(path.join(router.rootDir, "tmp/bg-done")) && fs.existsSync(path.join(router.rootDir, "tmp/setsid-done")),
+      fs.existsSync(path.join(router.rootDir, "tmp/bg-done")) && fs.existsSync(path.join(router.rootDir, "tmp/daemon-done")),
     );
   });
 
