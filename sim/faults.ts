@@ -1,3 +1,24 @@
+import type { PowerLoss } from "./flash";
+
+/**
+ * A power cut: the router dies at once and boots again with only what was synced to flash. It
+ * strikes once an SSH exec has completed (`afterExecs` more execs, or one `matching`; the caller
+ * never sees its result), or once an emulated program (uci, fw4, nft, sync, opkg, …) has done its
+ * work (`afterCalls` more calls, or one whose argv `callMatching`; the calling script never goes on).
+ */
+export interface CrashFault {
+  afterExecs?: number;
+  matching?: string | RegExp;
+  afterCalls?: number;
+  callMatching?: string | RegExp;
+  /** With `callMatching`: strike at this matching call (default the first). */
+  occurrence?: number;
+  /** What the flash loses (default: every unsynced change). */
+  lose?: PowerLoss;
+  /** Seed for "some-unsynced", so a failing case can be replayed. */
+  seed?: number;
+}
+
 /** Faults a test can inject into a simulated router (all off by default; most clear themselves once used). */
 export interface Faults {
   /**
@@ -5,7 +26,12 @@ export interface Faults {
    * a command matches `matching`. The triggering command still runs to completion on the router
    * (as when a link dies right after a command was sent); its caller never sees the result.
    */
-  dropConnection?: { afterExecs?: number; matching?: string | RegExp };
+  dropConnection?: {
+    afterExecs?: number;
+    matching?: string | RegExp;
+    /** The link stays down this long (every connection cut, new ones refused); default: only that connection dies. */
+    downForMs?: number;
+  };
   /** The next firewall start/reload/restart fails in nft; the old ruleset stays. */
   failNextFirewallReload?: boolean;
   /** The overlay is full: df shows no space, commits and installs fail. */
@@ -14,6 +40,8 @@ export interface Faults {
   latencyMs?: number;
   /** The router presents a different host key than the one it was created with (a re-flashed or spoofed router). */
   hostKeyChanged?: boolean;
-  /** How long a crash-prone driver survives hardware offload under load before the router reboots. */
+  /** How long a crash-prone driver survives hardware offload under load before the router crashes. */
   crashAfterMs?: number;
+  /** A power cut at a chosen step (clears itself once it struck). */
+  crash?: CrashFault;
 }

@@ -1,4 +1,4 @@
-import { DONE_INIT_SCRIPT, RC_COMMON, RC_LOCAL } from "./init-scripts";
+import { BOOT_INIT_SCRIPT, DONE_INIT_SCRIPT, RC_COMMON, RC_LOCAL } from "./init-scripts";
 import { FIREWALL_INIT_SCRIPT } from "./tools/fw4";
 import { installProfilePackages, releaseFiles } from "./tools/packages";
 import type { RouterHandle } from "./types";
@@ -22,6 +22,7 @@ export function installFirmware(router: RouterHandle & { readonly identityPublic
 
   fs.writeAtomic("/etc/rc.common", RC_COMMON, 0o755);
   fs.writeAtomic("/etc/rc.local", RC_LOCAL, 0o644);
+  installInitScript(router, "boot", BOOT_INIT_SCRIPT, 10);
   installInitScript(router, "firewall", FIREWALL_INIT_SCRIPT, 19);
   installInitScript(router, "done", DONE_INIT_SCRIPT, 95);
   installProfilePackages(fs, profile);

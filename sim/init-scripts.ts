@@ -79,6 +79,19 @@ esac
 $action "$@"
 `;
 
+/** /etc/init.d/boot, reduced to what later scripts rely on: the RAM directories under /var (/var -> /tmp). */
+export const BOOT_INIT_SCRIPT = `#!/bin/sh /etc/rc.common
+# Copyright (C) 2006-2011 OpenWrt.org
+
+START=10
+
+boot() {
+	mkdir -p /var/lock /var/log /var/run /var/state /var/tmp /tmp/.uci
+	chmod 1777 /var/lock
+	chmod 0700 /tmp/.uci
+}
+`;
+
 /** /etc/init.d/done: runs rc.local last, as OpenWrt does. */
 export const DONE_INIT_SCRIPT = `#!/bin/sh /etc/rc.common
 # Copyright (C) 2006 OpenWrt.org

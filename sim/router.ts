@@ -4,7 +4,8 @@ import * as path from "path";
 import { EventEmitter } from "events";
 import { utils } from "ssh2";
 import { baseImage } from "./base-image";
-import type { Faults } from "./faults";
+import type { CrashFault, Faults } from "./faults";
+import { Flash, type PowerLoss } from "./flash";
 import { installFirmware } from "./firmware";
 import { RouterFs } from "./fs";
 import { generateKeyPair } from "./keys";
@@ -52,7 +53,11 @@ export interface SimStats {
   /** SSH connections accepted (one handshake each). */
   connections: number;
   execs: number;
+  /** Emulated program calls (uci, fw4, nft, opkg, sync, …) made by router scripts. */
+  toolCalls: number;
   boots: number;
+  /** Power cuts (crash faults, crash-prone drivers, crash()). */
+  crashes: number;
 }
 
 /** A simulated OpenWrt router behind a real SSH server on loopback. */
@@ -72,7 +77,9 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   readonly fs: RouterFs;
   readonly kernel: SimKernel;
   readonly netifd: SimNetifd;
-  readonly stats: SimStats = { connections: 0, execs: 0, boots: 0 };
+  readonly stats: SimStats = { connections: 0, execs: 0, toolCalls: 0, boots: 0, crashes: 0 };
+  /** The router's flash: a power cut keeps only what was synced (see sim/flash.ts). */
+  readonly flash: Flash;
   /** The faults emulated programs act on (fw4 clears failNextFirewallReload once it has failed). */
   readonly faults: FaultState = { failNextFirewallReload: false, overlayFull: false };
 
@@ -89,6 +96,9 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   private readonly ssh: RouterSshServer;
   private faultConfig: Faults = {};
   private execsSinceDropArmed = 0;
+  private execsSinceCrashArmed = 0;
+  private callsSinceCrashArmed = 0;
+  private crashMatches = 0;
   private booting?: Promise<void>;
   private crashTimer?: NodeJS.Timeout;
   private loadTimer?: NodeJS.Timeout;
@@ -109,11 +119,19 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     fs.mkdirSync(this.rootDir, { recursive: true });
     const image = baseImage();
     this.fs = layoutRoot(this.rootDir, image, programPathsFor(this.profile));
+    this.flash = new Flash(this.rootDir, path.join(this.stateDir, "flash"), image.libraryDirs);
     this.kernel = new SimKernel(this.profile);
     this.netifd = new SimNetifd(this.profile, this.fs);
     this.ns = new RouterNamespace(this.rootDir, image);
     this.views = new KernelViews(this);
-    this.rpc = new ToolRpcServer(this.fs, dispatcherFor(this, () => this.views.sync()));
+    this.rpc = new ToolRpcServer(
+      this.fs,
+      dispatcherFor(this, (argv) => {
+        this.stats.toolCalls++;
+        this.views.sync();
+        return !this.crashAfterCall(argv);
+      }),
+    );
     this.ssh = new RouterSshServer({
       host: this.host,
       port: options.port ?? 0,
@@ -132,6 +150,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
       installFirmware(this);
       fs.writeFileSync(path.join(this.stateDir, ".firmware-installed"), this.profile.id);
     }
+    // A state dir from before the flash model: what is there now counts as written.
+    if (!this.flash.initialized) this.flash.sync();
     this.rpc.start();
     this.ssh.setAccepting(false);
     this.port = await this.ssh.listen();
@@ -145,6 +165,9 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     this.faults.failNextFirewallReload = faults.failNextFirewallReload === true;
     this.faults.overlayFull = faults.overlayFull === true;
     this.execsSinceDropArmed = 0;
+    this.execsSinceCrashArmed = 0;
+    this.callsSinceCrashArmed = 0;
+    this.crashMatches = 0;
     this.ssh.replaceHostKey(faults.hostKeyChanged ? this.identity.impostorHostKey : this.identity.hostKey);
   }
 
@@ -161,15 +184,36 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     void this.reboot(reason);
   }
 
+  /** A clean reboot: processes die, the flash is synced (as busybox `reboot` does), the firmware boots again. */
   async reboot(reason = "reboot requested"): Promise<void> {
+    return this.restart(reason, undefined);
+  }
+
+  /**
+   * A power cut (or a kernel oops): everything dies at once and the router boots with only what was
+   * synced to flash; `lose: "some-unsynced"` keeps a random part of the rest.
+   */
+  async crash(options: { reason?: string; lose?: PowerLoss; seed?: number } = {}): Promise<void> {
+    return this.restart(options.reason ?? "power cut", { lose: options.lose ?? "unsynced", seed: options.seed });
+  }
+
+  private async restart(reason: string, powerCut: { lose: PowerLoss; seed?: number } | undefined): Promise<void> {
     if (this.booting) return this.booting;
     if (this.stopped) return;
     this.emit("reboot", reason);
+    if (powerCut) {
+      this.stats.crashes++;
+      this.emit("crash", reason);
+    }
     this.booting = (async () => {
       this.ssh.setAccepting(false);
       this.ssh.dropAll();
       this.clearTimers();
       await this.ns.stop();
+      // A program call already under way finishes its work first; it lands in RAM like the rest.
+      await this.rpc.idle();
+      if (powerCut) this.flash.powerLoss(powerCut.lose, seededRandom(powerCut.seed ?? 1));
+      else this.flash.sync();
       await this.bootNow();
     })().finally(() => {
       this.booting = undefined;
@@ -189,7 +233,10 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     await this.booting?.catch(() => undefined);
     await this.ssh.close();
     await this.ns.stop();
+    await this.rpc.idle();
     this.rpc.stop();
+    // Stopping the simulator is a clean power-off: a later start from this state dir finds what was written.
+    if (!this.ownsStateDir) this.flash.sync();
     if (this.ownsStateDir) fs.rmSync(this.stateDir, { recursive: true, force: true });
   }
 
@@ -237,8 +284,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     if (this.crashTimer) return;
     this.crashTimer = setTimeout(() => {
       this.crashTimer = undefined;
-      this.emit("crash", "kernel oops in the flow offload driver under load");
-      void this.reboot("crash: hardware flow offload under load");
+      void this.crash({ reason: "kernel oops in the flow offload driver under load" });
     }, this.faultConfig.crashAfterMs ?? 1500);
   }
 
@@ -297,6 +343,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     const latency = this.faultConfig.latencyMs ?? 0;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const cutAfterRun = this.shouldCutLink(command);
+    const crashAfterRun = this.shouldCrashAfterExec(command);
     if (this.booting || !this.ns.running) {
       session.cutLink();
       return;
@@ -306,13 +353,18 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     channel.on("end", () => child.stdin!.end());
     channel.on("error", () => undefined);
     child.stdin!.on("error", () => undefined);
-    if (!cutAfterRun) {
+    if (!cutAfterRun && !crashAfterRun) {
       child.stdout!.on("data", (d: Buffer) => channel.write(d));
       child.stderr!.on("data", (d: Buffer) => channel.stderr.write(d));
     }
     const code = await exitOf(child);
+    if (crashAfterRun) {
+      void this.crash({ reason: "power cut (crash fault)", lose: crashAfterRun.lose, seed: crashAfterRun.seed });
+      return;
+    }
     if (cutAfterRun) {
-      session.cutLink();
+      if (cutAfterRun.downForMs) this.ssh.linkDown(cutAfterRun.downForMs);
+      else session.cutLink();
       return;
     }
     try {
@@ -323,17 +375,36 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     }
   }
 
-  /** Decides, before a command runs, whether the link dies once it has run (the dropConnection fault). */
-  private shouldCutLink(command: string | undefined): boolean {
-    const drop = this.faultConfig.dropConnection;
-    if (!drop) return false;
-    const matches =
-      drop.matching !== undefined && command !== undefined &&
-      (typeof drop.matching === "string" ? command.includes(drop.matching) : drop.matching.test(command));
-    const countReached = drop.afterExecs !== undefined && this.execsSinceDropArmed++ >= drop.afterExecs;
-    if (!matches && !countReached) return false;
-    this.faultConfig = { ...this.faultConfig, dropConnection: undefined };
+  /** Decides, before a command runs, whether the router loses power once it has run (the crash fault). */
+  private shouldCrashAfterExec(command: string | undefined): CrashFault | undefined {
+    const crash = this.faultConfig.crash;
+    if (!crash || (crash.afterExecs === undefined && crash.matching === undefined)) return undefined;
+    const countReached = crash.afterExecs !== undefined && this.execsSinceCrashArmed++ >= crash.afterExecs;
+    if (!countReached && !matches(crash.matching, command)) return undefined;
+    this.faultConfig = { ...this.faultConfig, crash: undefined };
+    return crash;
+  }
+
+  /** After an emulated program's work: does the power go now (the crash fault's call-level trigger)? */
+  private crashAfterCall(argv: string[]): boolean {
+    const crash = this.faultConfig.crash;
+    if (!crash || (crash.afterCalls === undefined && crash.callMatching === undefined)) return false;
+    const countReached = crash.afterCalls !== undefined && this.callsSinceCrashArmed++ >= crash.afterCalls;
+    const matched = matches(crash.callMatching, argv.join(" ")) && ++this.crashMatches >= (crash.occurrence ?? 1);
+    if (!countReached && !matched) return false;
+    this.faultConfig = { ...this.faultConfig, crash: undefined };
+    void this.crash({ reason: `power cut after \`${argv.join(" ")}\``, lose: crash.lose, seed: crash.seed });
     return true;
+  }
+
+  /** Decides, before a command runs, whether the link dies once it has run (the dropConnection fault). */
+  private shouldCutLink(command: string | undefined): Faults["dropConnection"] | undefined {
+    const drop = this.faultConfig.dropConnection;
+    if (!drop) return undefined;
+    const countReached = drop.afterExecs !== undefined && this.execsSinceDropArmed++ >= drop.afterExecs;
+    if (!matches(drop.matching, command) && !countReached) return undefined;
+    this.faultConfig = { ...this.faultConfig, dropConnection: undefined };
+    return drop;
   }
 }
 
@@ -395,6 +466,23 @@ function loadOrCreateIdentity(stateDir: string, options: SimulatedRouterOptions)
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(identity, null, 2), { mode: 0o600 });
   return identity;
+}
+
+function matches(pattern: string | RegExp | undefined, text: string | undefined): boolean {
+  if (pattern === undefined || text === undefined) return false;
+  return typeof pattern === "string" ? text.includes(pattern) : pattern.test(text);
+}
+
+/** mulberry32: a tiny seeded generator, so a power cut that kept "some" writes can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function isLoopback(host: string): boolean {

@@ -46,6 +46,8 @@ export interface ToolCallResult {
   code: number;
   stdout: Buffer;
   stderr: Buffer;
+  /** The router died meanwhile (a power cut right after the program's work): nobody hears the answer. */
+  unanswered?: boolean;
 }
 
 export type ToolDispatcher = (call: ToolCall) => Promise<ToolCallResult>;
@@ -54,6 +56,7 @@ export type ToolDispatcher = (call: ToolCall) => Promise<ToolCallResult>;
 export class ToolRpcServer {
   private socket?: net.Socket;
   private readonly stdinWaiters = new Map<string, () => void>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly fs: RouterFs,
@@ -91,6 +94,11 @@ export class ToolRpcServer {
     this.stdinWaiters.clear();
   }
 
+  /** Resolves once every program call already started has finished its work (a power cut waits for it). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
   private onRequest(line: string): void {
     const [prefix, phase] = line.split(" ");
     if (!prefix.startsWith(`${RPC_DIR}/`)) return;
@@ -100,7 +108,9 @@ export class ToolRpcServer {
       wake?.();
       return;
     }
-    void this.serve(prefix);
+    const serving = this.serve(prefix);
+    this.inFlight.add(serving);
+    void serving.finally(() => this.inFlight.delete(serving));
   }
 
   private async serve(prefix: string): Promise<void> {
@@ -128,6 +138,7 @@ export class ToolRpcServer {
       // A bug in an emulated program must be loud, never a silent success.
       result = { code: 134, stdout: Buffer.alloc(0), stderr: Buffer.from(`simulator: ${argv[0]} crashed: ${(err as Error).stack}\n`) };
     }
+    if (result.unanswered) return;
     try {
       this.fs.writeAtomic(`${prefix}.o`, result.stdout);
       this.fs.writeAtomic(`${prefix}.e`, result.stderr);

@@ -41,6 +41,7 @@ export class RouterSshServer {
   private ssh: Server;
   private readonly sockets = new Set<net.Socket>();
   private accepting = true;
+  private downUntil = 0;
 
   constructor(private readonly options: RouterSshServerOptions) {
     this.ssh = this.makeSshServer(options.hostKey);
@@ -63,6 +64,12 @@ export class RouterSshServer {
     this.accepting = accepting;
   }
 
+  /** The link is down for `ms`: every open connection is cut and new ones are reset until then. */
+  linkDown(ms: number): void {
+    this.downUntil = Date.now() + ms;
+    this.dropAll();
+  }
+
   /** Cuts every open connection. */
   dropAll(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -80,7 +87,7 @@ export class RouterSshServer {
   }
 
   private onSocket(socket: net.Socket): void {
-    if (!this.accepting) {
+    if (!this.accepting || Date.now() < this.downUntil) {
       socket.resetAndDestroy();
       return;
     }

@@ -113,6 +113,8 @@ export interface RouterHandle {
   readonly netifd: Netifd;
   /** Reboots the router (as `reboot` does): the caller's process is killed with the rest. */
   requestReboot(reason: string): void;
+  /** The flash: what `sync`/`fsync` (and uci's own fsync) make survive a power cut. */
+  readonly flash: FlashHandle;
   /** Free space on the overlay in KiB, after the full-overlay fault is applied. */
   overlayFreeKiB(): number;
 }
@@ -132,6 +134,13 @@ export interface KernelState {
    * The answer follows the SoC's flow engine, each device's hw-tc-offload and the mixed-device patch.
    */
   acceptsHwOffload(devices: string[]): boolean;
+}
+
+export interface FlashHandle {
+  sync(): void;
+  fsync(routerPath: string): void;
+  /** Content fsynced under a temp name that was then renamed without a directory sync. */
+  persistAs(routerPath: string, data: string | Buffer): void;
 }
 
 export interface FaultState {

@@ -1,6 +1,7 @@
 import type { PackageSpec, Tool, ToolContext } from "../types";
 import { overlayUsage } from "./df";
 import { globToRegExp } from "./glob";
+import { withExclusiveLock } from "./locks";
 import {
   archOf,
   feedNameOf,
@@ -42,9 +43,9 @@ export const apkTool: Tool = async (ctx) => {
     case "list":
       return list(run, names, flags.has("-I") || flags.has("--installed"));
     case "add":
-      return add(run, names);
+      return writing(run, 800, () => add(run, names));
     case "del":
-      return del(run, names);
+      return writing(run, 400, () => del(run, names));
     case "update":
       return update(run);
   }
@@ -53,6 +54,20 @@ export const apkTool: Tool = async (ctx) => {
   else ctx.stderr(`apk: the simulator does not emulate 'apk ${[applet ?? "", ...flags].join(" ").trim()}'\n`);
   return 1;
 };
+
+const DB_LOCK = "/lib/apk/db/lock";
+
+/**
+ * Applets that change the database hold its lock; a second writer does not wait (apk's --wait is
+ * 0 by default) and fails as apk-tools v3 reports EAGAIN. Readers (info, list) take no lock.
+ */
+async function writing(run: ApkRun, holdMs: number, work: () => number): Promise<number> {
+  const locked = await withExclusiveLock(run.ctx, DB_LOCK, holdMs, work);
+  if (locked.locked) return locked.value;
+  run.error("Unable to lock database: temporary error (try again later)");
+  run.error("Failed to open apk database: temporary error (try again later)");
+  return 1;
+}
 
 const APPLETS = new Set([
   "add", "del", "fix", "update", "upgrade", "cache", "info", "list", "dot", "policy", "search", "index", "fetch",

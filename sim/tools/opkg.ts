@@ -1,6 +1,7 @@
 import type { PackageSpec, Tool, ToolContext } from "../types";
 import { overlayUsage } from "./df";
 import { globToRegExp } from "./glob";
+import { withExclusiveLock } from "./locks";
 import {
   describePackage,
   feedsOf,
@@ -18,6 +19,10 @@ import {
 const LISTS_DIR = "/var/opkg-lists";
 const FEED_CONFS = ["/etc/opkg/distfeeds.conf", "/etc/opkg/customfeeds.conf"];
 const NEEDS_ARGUMENT = new Set(["install", "remove"]);
+const LOCK_FILE = "/var/lock/opkg.lock";
+/** How long opkg holds its lock: loading the status and lists takes a router ~0.1 s, installing far longer. */
+const LOCK_HOLD_MS: Record<string, number> = { install: 800, remove: 400, update: 400 };
+const READ_LOCK_HOLD_MS = 100;
 const OPTIONS = new Set(["--force-space", "--force-depends", "--force-removal-of-dependent-packages"]);
 
 /**
@@ -65,9 +70,11 @@ export const opkgTool: Tool = async (ctx) => {
     ctx.stdout(USAGE);
     return 1;
   }
-  const code = handler();
+  // opkg_conf_load takes the lock for every sub-command, list-installed included, and gives up at once.
+  const locked = await withExclusiveLock(ctx, LOCK_FILE, LOCK_HOLD_MS[command] ?? READ_LOCK_HOLD_MS, handler);
+  if (!locked.locked) run.error("opkg_conf_load", `Could not lock ${LOCK_FILE}: Resource temporarily unavailable.\n`);
   run.flush();
-  return code;
+  return locked.locked ? locked.value : 255;
 };
 
 class OpkgRun {

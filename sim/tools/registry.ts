@@ -9,6 +9,7 @@ import { fw4Tool } from "./fw4";
 import { nftTool } from "./nft";
 import { opkgTool } from "./opkg";
 import { rebootTool } from "./reboot";
+import { fsyncTool, syncTool } from "./sync";
 import { uciTool } from "./uci";
 import { ubusTool } from "./ubus";
 import { unameTool } from "./uname";
@@ -29,6 +30,8 @@ export function programsFor(profile: Profile): Map<string, Program> {
   add("df", "/bin/df", dfTool);
   add("reboot", "/sbin/reboot", rebootTool);
   add("uname", "/bin/uname", unameTool);
+  add("sync", "/bin/sync", syncTool);
+  add("fsync", "/bin/fsync", fsyncTool);
   if (profile.firewall === "fw4") {
     add("fw4", "/sbin/fw4", fw4Tool);
     // firewall4 ships /sbin/fw3 as a link to fw4, so a `-x /sbin/fw3` test does not tell the two apart.
@@ -52,9 +55,10 @@ export function programPathsFor(profile: Profile): string[] {
 
 /**
  * Runs emulated programs for one router: the other end of the RPC shim. `afterCall` lets the
- * router refresh what scripts read of its kernel (/proc, /sys) once a program has changed it.
+ * router refresh what scripts read of its kernel (/proc, /sys) once a program has changed it, and
+ * answers false when the router died right after the call (a power cut), so the caller gets no reply.
  */
-export function dispatcherFor(router: RouterHandle, afterCall: () => void): ToolDispatcher {
+export function dispatcherFor(router: RouterHandle, afterCall: (argv: string[]) => boolean): ToolDispatcher {
   const programs = programsFor(router.profile);
   const invoke = async (argv: string[], cwd: string, readStdin: () => Promise<Buffer>): Promise<ToolCallResult> => {
     const program = programs.get(argv[0]);
@@ -78,8 +82,10 @@ export function dispatcherFor(router: RouterHandle, afterCall: () => void): Tool
       },
     };
     const code = await program.tool(ctx);
-    afterCall();
     return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   };
-  return (call) => invoke(call.argv, call.cwd, call.readStdin);
+  return async (call) => {
+    const result = await invoke(call.argv, call.cwd, call.readStdin);
+    return afterCall(call.argv) ? result : { ...result, unanswered: true };
+  };
 }

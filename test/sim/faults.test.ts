@@ -62,13 +62,14 @@ describe("mt7621-unstable-hw", () => {
       expect(crashes).toEqual([]);
       const boots = router.stats.boots;
 
-      await run(router, "uci set firewall.@defaults[0].flow_offloading_hw=1; uci commit firewall; fw4 reload");
+      // Synced: a crash keeps it (see test/sim/power-loss.test.ts for what it does without).
+      await run(router, "uci set firewall.@defaults[0].flow_offloading_hw=1; uci commit firewall; sync; fw4 reload");
       expect((await run(router, "nft list flowtables")).stdout).toContain("flags offload");
       for (let i = 0; i < 100 && router.stats.boots === boots; i++) await sleep(50);
       await router.waitForBoot();
       expect(crashes).toHaveLength(1);
       expect(router.stats.boots).toBe(boots + 1);
-      // The config was committed, so the router comes back with hardware offload and will crash again.
+      // The config was committed and synced, so the router comes back with hardware offload and will crash again.
       expect((await run(router, "uci get firewall.@defaults[0].flow_offloading_hw")).stdout).toBe("1\n");
     } finally {
       router.stopLoad();

@@ -13,7 +13,11 @@ const OPTSTRING = "c:d:f:LmnNp:P:qsSt:X";
 export const uciTool: Tool = async (ctx) => {
   const app = ctx.argv[0];
   const fromCwd = (p: string) => path.posix.resolve(ctx.cwd || "/", p);
-  const uci = new UciContext(ctx.fs, () => ctx.router?.faults?.overlayFull === true);
+  const uci = new UciContext(
+    ctx.fs,
+    () => ctx.router?.faults?.overlayFull === true,
+    (tempPath, data) => ctx.router?.flash.persistAs(tempPath, data),
+  );
   const sess: CliSession = {
     uci,
     app,

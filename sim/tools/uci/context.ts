@@ -20,6 +20,8 @@ export class UciContext {
     readonly fs: RouterFs,
     /** Whether writes to the overlay (where /etc/config lives) currently fail for lack of space. */
     readonly overlayFull: () => boolean = () => false,
+    /** uci fsyncs the temp file it writes a config into (then renames it without syncing the directory). */
+    readonly fsynced: (tempPath: string, data: string) => void = () => undefined,
   ) {}
 
   /** uci_add_delta_path: a read-only delta dir, replayed before the save dir; duplicates are refused. */

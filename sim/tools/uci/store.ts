@@ -76,7 +76,15 @@ export function overwritePackage(uci: UciContext, lp: LoadedPackage): void {
     uci.fs.writeAtomic(file, "");
     throw new UciError(UciErr.IO);
   }
-  uci.fs.writeAtomic(file, exportPackage(lp.pkg, { named: uci.exportNames }));
+  const data = exportPackage(lp.pkg, { named: uci.exportNames });
+  uci.fs.writeAtomic(file, data);
+  // uci_file_commit: mkstemp("<confdir>/.<pkg>.uci-XXXXXX"), fsync, rename. Only the temp name is on flash.
+  uci.fsynced(path.posix.join(path.posix.dirname(file), `.${path.posix.basename(file)}.uci-${randomSuffix()}`), data);
+}
+
+function randomSuffix(): string {
+  const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from({ length: 6 }, () => chars[Math.floor(Math.random() * chars.length)]).join("");
 }
 
 /**

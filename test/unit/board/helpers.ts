@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Flash } from "../../../sim/flash";
 import { RouterFs } from "../../../sim/fs";
 import { NetifdOptions, SimNetifd } from "../../../sim/netifd";
 import { getProfile } from "../../../sim/profiles";
@@ -53,6 +54,7 @@ export function makeRouter(profileId: string, netifdOptions: NetifdOptions = {})
     rootDir,
     reboots,
     requestReboot: (reason) => reboots.push(reason),
+    flash: new Flash(rootDir, `${rootDir}.flash`),
     overlayFreeKiB: () => overlayUsage(router).availKiB,
   };
   return router;

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Flash } from "../../../sim/flash";
 import { RouterFs } from "../../../sim/fs";
 import { NftKernel } from "../../../sim/tools/nft/kernel";
 import { parseConfig } from "../../../sim/tools/uci";
@@ -112,6 +113,7 @@ export function fakeRouter(opts: FakeRouterOptions = {}): FakeRouter {
     faults: { failNextFirewallReload: false, overlayFull: false },
     netifd,
     requestReboot: () => undefined,
+    flash: new Flash(rootDir, `${rootDir}.flash`),
     overlayFreeKiB: () => 1000,
   };
 }

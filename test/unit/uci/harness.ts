@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Flash } from "../../../sim/flash";
 import { RouterFs } from "../../../sim/fs";
 import { uciTool } from "../../../sim/tools/uci";
 import type { RouterHandle, ToolContext } from "../../../sim/types";
@@ -21,6 +22,8 @@ export class TestRouter {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "uci-test-"));
   readonly fs = new RouterFs(this.root);
   readonly faults = { overlayFull: false, failNextFirewallReload: false };
+  /** What uci leaves on flash (its fsync covers only the temp file of a commit). */
+  readonly flash = new Flash(this.root, `${this.root}.flash`);
   /** How many times a program asked for its stdin. */
   stdinReads = 0;
 
@@ -47,7 +50,7 @@ export class TestRouter {
       cwd: "/root",
       env: {},
       fs: this.fs,
-      router: { faults: this.faults } as unknown as RouterHandle,
+      router: { faults: this.faults, flash: this.flash } as unknown as RouterHandle,
       readStdin: async () => {
         this.stdinReads++;
         return Buffer.from(stdin);
