@@ -16,7 +16,25 @@ work="$out/src"
 
 rm -rf "$work"
 mkdir -p "$work"
-tar -xf "$tarball" -C "$work" --strip-components=1
+# GNU tar needs the bzip2 program for Debian's .orig.tar.bz2, which a fresh machine may lack; python3's
+# tarfile reads it on its own.
+if command -v bzip2 >/dev/null 2>&1; then
+	tar -xf "$tarball" -C "$work" --strip-components=1
+else
+	python3 - "$tarball" "$work" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as tar:
+    members = []
+    for m in tar.getmembers():
+        parts = m.name.split("/", 1)
+        if len(parts) == 2 and parts[1]:
+            m.name = parts[1]
+            members.append(m)
+    # Python 3.12+ asks for a filter; "tar" keeps the archive's own links and modes.
+    extra = {"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}
+    tar.extractall(sys.argv[2], members=members, **extra)
+PY
+fi
 grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$settings" >"$work/.settings"
 cd "$work"
 
