@@ -61,7 +61,7 @@ function conflictsOf(facts: RouterFacts, recommended: Mode, sqmPolicy: FleetSqmP
     }
   }
   const pkg = offloadPackageFor(facts);
-  if (!(pkg in facts.packages) && (recommended !== "off" || configured !== "off")) {
+  if (!facts.packagesError && !(pkg in facts.packages) && (recommended !== "off" || configured !== "off")) {
     conflicts.push({ kind: "missing-package", detail: `${pkg} is not installed: the kernel cannot offload flows until it is (${facts.packageManager} install ${pkg})` });
   }
   if (!facts.kernelSupported) {

@@ -1,7 +1,9 @@
 import { Command } from "commander";
+import { readFacts } from "../provider/device/facts";
 import { routerShell } from "../provider/device/shell";
+import { guardCommand } from "../provider/guard/transaction";
 import { getPool } from "../provider/transport";
-import { listSnapshots, restoreSnapshot, type SnapshotInfo } from "../provider/guard";
+import { DEFAULT_GUARD, listSnapshots, planRollback, rollback, type SnapshotInfo } from "../provider/guard";
 import { connectionFromCli, withRouterOptions, type RouterCliOptions } from "./router-options";
 
 function describe(s: SnapshotInfo): string {
@@ -30,18 +32,29 @@ export function snapshotsCommand(): Command {
 
 export function rollbackCommand(): Command {
   return withRouterOptions(new Command("rollback"))
-    .description("break glass: put a kept snapshot back and reload the firewall (default: the newest change not already restored)")
-    .option("--to <txid>", "the snapshot to restore (see `snapshots`)")
-    .action(async (opts: RouterCliOptions & { to?: string }) => {
+    .description(
+      "break glass: put back the snapshot of a confirmed change (default: the newest), as a guarded change of its own; " +
+        "refused while another change's window is open",
+    )
+    .option("--to <txid>", "the change whose snapshot to put back (see `snapshots`)")
+    .option("--break-stale", "first resolve a lock whose deadline has passed (its timer died): restore its change or release it")
+    .option("--confirm-timeout <seconds>", "the rollback's own guard window", String(DEFAULT_GUARD.confirmTimeoutSeconds))
+    .action(async (opts: RouterCliOptions & { to?: string; breakStale?: boolean; confirmTimeout: string }) => {
       try {
-        const shell = routerShell(connectionFromCli(opts));
-        const snaps = await listSnapshots(shell);
-        const target = opts.to ? snaps.find((s) => s.txid === opts.to) : snaps.find((s) => !s.result.startsWith("restored"));
-        if (!target) {
-          throw new Error(opts.to ? `no snapshot ${opts.to} on ${shell.router} (see openwrt-offload snapshots)` : `nothing to roll back on ${shell.router}: no kept change that is not already restored`);
+        const options = connectionFromCli(opts);
+        const shell = routerShell(options);
+        if (opts.breakStale) {
+          const broke = await shell.run(guardCommand("break"), { purpose: "resolve a stale guard lock", okExitCodes: "any" });
+          const said = broke.stdout.trim() || "free";
+          if (said.startsWith("busy ")) throw new Error(`${shell.router}: the lock is not stale: ${said.slice(5)}; wait for its deadline`);
+          if (said !== "free") process.stdout.write(`${shell.router}: ${said}\n`);
         }
-        await restoreSnapshot(shell, target.txid);
-        process.stdout.write(`restored ${target.txid} (${target.description}) on ${shell.router}; the firewall was reloaded\n`);
+        const plan = await planRollback(shell, opts.to);
+        const facts = await readFacts(shell);
+        await rollback(shell, options, plan, { ...DEFAULT_GUARD, confirmTimeoutSeconds: Number(opts.confirmTimeout) }, facts);
+        process.stdout.write(
+          `${shell.router}: put back ${plan.target.restores || "the earlier state"} (from before ${plan.target.txid}: ${plan.target.description}); the firewall was reloaded\n`,
+        );
       } finally {
         await getPool().closeAll();
       }

@@ -1,7 +1,6 @@
-import { changeSetScript, emptyChangeSet, isEmpty, validateChangeSet, type ChangeSet } from "./changeset";
-import { readFacts, type RouterFacts } from "./facts";
-import { planOffload, runtimeMismatches, type OffloadIntent } from "./offload";
-import type { RouterShell } from "./shell";
+import { touchedPackages, type ChangeSet } from "./changeset";
+import type { RouterFacts } from "./facts";
+import { ForeignChangesError } from "./uci";
 
 /** uci commit rewrites whole files and, on a full overlay, can truncate them (openwrt-behaviour.md §1.7). */
 export const DEFAULT_MIN_FREE_KIB = 64;
@@ -17,45 +16,18 @@ export class OverlayFullError extends Error {
   }
 }
 
-export class RuntimeVerificationError extends Error {
-  constructor(
-    router: string,
-    readonly problems: string[],
-  ) {
-    super(`${router}: the config was committed and the firewall reloaded, but the kernel does not match: ${problems.join("; ")}`);
-    this.name = "RuntimeVerificationError";
-  }
-}
-
 export function refuseFullOverlay(router: string, facts: RouterFacts, minFreeKiB: number): void {
   if (facts.overlay && facts.overlay.availKiB < minFreeKiB) throw new OverlayFullError(router, facts.overlay.availKiB, minFreeKiB);
 }
 
 /**
- * Applies a change set without a guard: refuses on a full overlay, validates (uci staging and
- * `fw4 check`, leaving nothing behind), then commits, writes and reloads in one exec.
+ * Someone's staged (uncommitted) uci changes to a package this change commits, or to the firewall
+ * when it reloads it, would be made live with it: refused before anything happens. The router
+ * checks again under its lock; this is the early, read-only answer.
  */
-export async function applyChangeSet(shell: RouterShell, facts: RouterFacts, cs: ChangeSet, purpose: string, minFreeKiB: number): Promise<void> {
-  refuseFullOverlay(shell.router, facts, minFreeKiB);
-  await validateChangeSet(shell, cs, { fw4: facts.firewall === "fw4" });
-  await shell.run(changeSetScript(cs), { purpose });
-}
-
-/**
- * Brings the firewall defaults to `intent` without a guard: read (1 exec), and only when something
- * differs, validate (1 exec), commit + reload (1 exec) and read back the kernel (1 exec).
- */
-export async function applyOffload(
-  shell: RouterShell,
-  intent: OffloadIntent,
-  { minFreeKiB = DEFAULT_MIN_FREE_KIB }: { minFreeKiB?: number } = {},
-): Promise<{ changed: boolean; facts: RouterFacts }> {
-  const facts = await readFacts(shell);
-  const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planOffload(facts, intent) }], reloadFirewall: true };
-  if (isEmpty(cs)) return { changed: false, facts };
-  await applyChangeSet(shell, facts, cs, "commit firewall defaults and reload the firewall", minFreeKiB);
-  const after = await readFacts(shell);
-  const problems = runtimeMismatches(after, intent);
-  if (problems.length > 0) throw new RuntimeVerificationError(shell.router, problems);
-  return { changed: true, facts: after };
+export function refuseForeignChanges(router: string, facts: RouterFacts, cs: ChangeSet): void {
+  for (const pkg of touchedPackages(cs)) {
+    const staged = facts.stagedChanges[pkg] ?? [];
+    if (staged.length > 0) throw new ForeignChangesError(router, pkg, staged);
+  }
 }

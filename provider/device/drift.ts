@@ -36,7 +36,7 @@ export function classifyOffloadDrift(facts: RouterFacts, declared: OffloadIntent
   const staged = facts.stagedChanges.firewall ?? [];
   if (staged.length > 0) drift.push({ class: "pending-changes", detail: `${staged.length} uncommitted uci change(s) to firewall: ${staged.slice(0, 3).join("; ")}` });
   const pkg = offloadPackageFor(facts);
-  if (want !== "off" && !(pkg in facts.packages)) drift.push({ class: "missing-package", detail: `${pkg} is not installed` });
+  if (want !== "off" && !facts.packagesError && !(pkg in facts.packages)) drift.push({ class: "missing-package", detail: `${pkg} is not installed` });
   if (firmware !== undefined && firmware !== firmwareIdentity(facts)) {
     drift.push({ class: "firmware-changed", detail: `was ${firmware}, now ${firmwareIdentity(facts)}` });
   }

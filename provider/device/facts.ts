@@ -10,6 +10,16 @@ const OTHER_PACKAGES = ["sqm-scripts", "ethtool", "ethtool-full", "firewall4", "
 const FLOW_MODULES = ["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload", "xt_FLOWOFFLOAD"];
 
 /**
+ * Every installed package. opkg locks even its reads and gives up at once when another opkg runs
+ * (an install, LuCI's package page, a second reader): a locked read is retried for a few seconds,
+ * and one that still fails exits non-zero so it is never mistaken for "not installed".
+ */
+export const LIST_INSTALLED =
+  "if command -v apk >/dev/null; then apk list --installed; exit; fi; n=0; " +
+  'while out=$(opkg list-installed 2>&1); rc=$?; [ $rc -ne 0 ] && [ $n -lt 5 ] && case "$out" in *"Could not lock"*) true ;; *) false ;; esac; ' +
+  'do n=$((n + 1)); sleep 1; done; printf "%s\n" "$out"; exit $rc';
+
+/**
  * What one facts probe reads. Each section is plain OpenWrt tooling, so the same script works on
  * fw3 and fw4, opkg and apk images; a section that does not apply just fails and is ignored.
  */
@@ -19,11 +29,11 @@ export const FACT_SECTIONS = {
   uname: "uname -r",
   firewall: "if [ -x /sbin/fw4 ]; then echo fw4; elif [ -x /sbin/fw3 ]; then echo fw3; else echo none; fi",
   packageManager: "if command -v apk >/dev/null; then echo apk; else echo opkg; fi",
-  packages: `if command -v apk >/dev/null; then apk list --installed; else opkg list-installed; fi | grep -E "^(${[
-    ...OFFLOAD_PACKAGES,
-    ...OTHER_PACKAGES,
-  ].join("|")})[ -]"`,
+  packages: LIST_INSTALLED,
   firewallConfig: "uci show firewall",
+  // uci replays staged changes on every read; a copy under another package name shows what is committed.
+  firewallCommitted:
+    "[ -s /tmp/.uci/firewall ] && d=/tmp/.offload-committed && mkdir -p $d && cp /etc/config/firewall $d/firewall_committed && uci -c $d show firewall_committed; rm -rf /tmp/.offload-committed",
   sqmConfig: "uci -q show sqm",
   staged: "uci changes",
   interfaces: "ubus -S call network.interface dump",
@@ -58,7 +68,7 @@ export interface SqmFact {
   interface: string;
 }
 
-/** The three layers of offload state: what uci holds, and what the kernel runs. */
+/** The three layers of offload state: what uci holds (committed: staged changes are in `stagedChanges`), and what the kernel runs. */
 export interface OffloadState {
   config: {
     flowOffloading: boolean;
@@ -93,6 +103,10 @@ export interface RouterFacts {
   packageManager: "opkg" | "apk";
   /** Installed offload-related packages and their versions. */
   packages: Record<string, string>;
+  /** What the package manager listed as installed (parse with installedVersions). */
+  packageList: string;
+  /** Set when the installed packages could not be read (opkg stayed locked): nothing may then be judged missing. */
+  packagesError?: string;
   hwOffloadCapable: boolean;
   hwOffloadReason: string;
   devices: DeviceFact[];
@@ -124,6 +138,7 @@ export function factsFromProbe(probe: ProbeResult): RouterFacts {
   }
   const devices = deviceFacts(jsonOr<Json>(probe.devices.out, {}));
   const firewallSections = probe.firewallConfig.rc === 0 ? parseUciShow(probe.firewallConfig.out, "firewall") : [];
+  const committedSections = probe.firewallCommitted.out.trim() ? parseUciShow(probe.firewallCommitted.out, "firewall_committed") : firewallSections;
   const capability = hwOffloadCapability(
     release.target,
     devices.filter((d) => d.hwTcOffload).map((d) => d.name),
@@ -139,6 +154,8 @@ export function factsFromProbe(probe: ProbeResult): RouterFacts {
     firewall,
     packageManager: probe.packageManager.out.trim() === "apk" ? "apk" : "opkg",
     packages: parseInstalledPackages(probe.packages.out, [...OFFLOAD_PACKAGES, ...OTHER_PACKAGES]),
+    packageList: probe.packages.out,
+    ...(probe.packages.rc !== 0 ? { packagesError: `${probe.packageManager.out.trim()} failed (exit ${probe.packages.rc}): ${probe.packages.out.trim().slice(-300)}` } : {}),
     hwOffloadCapable: capability.capable,
     hwOffloadReason: capability.reason,
     devices,
@@ -146,7 +163,7 @@ export function factsFromProbe(probe: ProbeResult): RouterFacts {
     sqm: probe.sqmConfig.rc === 0 ? sqmFacts(parseUciShow(probe.sqmConfig.out, "sqm")) : [],
     overlay: parseDf(probe.overlay.out),
     stagedChanges: parseUciChanges(probe.staged.out),
-    offload: offloadState(probe, firewall, firewallSections),
+    offload: offloadState(probe, firewall, committedSections),
   };
 }
 
@@ -234,6 +251,19 @@ function parseShellAssignments(text: string): Record<string, string> {
     if (m) out[m[1]] = m[2].replace(/'\\''/g, "'");
   }
   return out;
+}
+
+/** Versions of the named packages among what the router listed as installed. */
+export function installedVersions(facts: RouterFacts, names: readonly string[]): Record<string, string> {
+  return parseInstalledPackages(facts.packageList, names);
+}
+
+/** The installed packages could not be read: say so rather than call anything missing. */
+export class PackagesUnreadableError extends Error {
+  constructor(router: string, detail: string) {
+    super(`${router}: could not read the installed packages (${detail}); nothing was changed. Another package operation may be running: run again in a moment.`);
+    this.name = "PackagesUnreadableError";
+  }
 }
 
 /** Reads every fact in one exec (a read: retried once on a dropped connection). */

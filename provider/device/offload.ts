@@ -50,6 +50,17 @@ export function requestedMode(intent: OffloadIntent): RuntimeMode {
   return intent.flowOffloadingHw ? "hardware" : "software";
 }
 
+/** A mode in words: "hardware offload", "software offload", "offload off". */
+export function modeWords(mode: RuntimeMode): string {
+  return mode === "off" ? "offload off" : `${mode} offload`;
+}
+
+/** What uci has committed, as an intent. */
+export function configuredIntent(facts: RouterFacts): OffloadIntent {
+  const { config } = facts.offload;
+  return { flowOffloading: config.flowOffloading, flowOffloadingHw: config.flowOffloading && config.flowOffloadingHw };
+}
+
 /**
  * Checks of the live kernel state against the intent; each failed check is one sentence. fw4 falls
  * back to software silently when the kernel refuses `flags offload`, so "hardware" is only

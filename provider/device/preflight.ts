@@ -27,7 +27,9 @@ export function offloadPreflight(facts: RouterFacts, intent: OffloadIntent, sqmP
     warnings.push(`kernel ${facts.kernel} is older than 5.4; flow offloading there is known to be unstable`);
   }
   const pkg = offloadPackageFor(facts);
-  if (!(pkg in facts.packages)) {
+  if (facts.packagesError) {
+    errors.push(`could not read the installed packages to check for ${pkg} (${facts.packagesError}); run again in a moment`);
+  } else if (!(pkg in facts.packages)) {
     errors.push(`${pkg} is not installed (it provides the flow offload kernel modules): add an OffloadPackages resource with packages: ["${pkg}"] and make this one depend on it`);
   }
   if (mode === "hardware" && !facts.hwOffloadCapable) {

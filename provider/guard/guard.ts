@@ -1,10 +1,11 @@
-import { randomBytes } from "crypto";
-import { changeSetScript, fileWriteScript, type ChangeSet } from "../device/changeset";
 import { readFactsWith, type RouterFacts } from "../device/facts";
+import type { ChangeSet } from "../device/changeset";
 import type { RouterShell } from "../device/shell";
-import { ConnectionLostError, getPool, shellCommand, shellQuote, TransportError, type ConnectionOptions } from "../transport";
-import { GUARD_DIR, GUARD_SCRIPT, GUARD_SCRIPT_PATH } from "./router-script";
+import { FirewallCheckError, ForeignChangesError, StagingVerificationError } from "../device/uci";
+import { getPool, TransportError, type ConnectionOptions } from "../transport";
+import { GuardBusyError, GuardError } from "./errors";
 import { withRouterLock } from "./lock";
+import { beginScript, confirmCommand, guardCommand, newTxid, parseBegin, parseStatus, restoreCommand, statusCommand, type Transaction, type TxStatus } from "./transaction";
 
 export interface HealthCheck {
   name: string;
@@ -30,8 +31,10 @@ export const DEFAULT_GUARD: GuardOptions = { enabled: true, confirmTimeoutSecond
 export type Verify = (facts: RouterFacts, extra: Record<string, { rc: number; out: string }>) => string[];
 
 export interface GuardedChange {
-  /** What the change is, for the snapshot list and messages ("FirewallDefaults: hardware offload"). */
+  /** What the change does, for the snapshot list and messages ("FirewallDefaults: hardware offload"). */
   description: string;
+  /** What the router holds before it, in the same words ("software offload"): what a restore puts back. */
+  restores: string;
   changes: ChangeSet;
   /** Packages this change installs: a restore removes them again. */
   installsPackages?: string[];
@@ -42,263 +45,191 @@ export interface GuardedChange {
   checks: string[];
 }
 
-export class GuardError extends Error {
-  constructor(
-    message: string,
-    readonly txid: string,
-    readonly restored: boolean,
-  ) {
-    super(message);
-    this.name = "GuardError";
-  }
-}
-
-export class GuardBusyError extends Error {
-  constructor(router: string, other: string, deadline: string) {
-    const when = Number(deadline) ? ` until ${new Date(Number(deadline) * 1000).toISOString()}` : "";
-    super(
-      `${router}: another guarded change (${other}) is waiting for confirmation${when}; one change at a time per ` +
-        "router. Nothing was changed. Run again once it is confirmed or restored (openwrt-offload snapshots --router ...).",
-    );
-    this.name = "GuardBusyError";
-  }
-}
-
-const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
-const SAFE_WORD = /^[A-Za-z0-9._@:+-]+$/;
-
-export function newTxid(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
-}
-
-/** Every path and device the change set touches, which the snapshot must cover. */
-function touched(cs: ChangeSet): { paths: string[]; devices: string[] } {
-  const paths = [
-    ...cs.uci.filter((u) => u.changes.length > 0).map((u) => `/etc/config/${u.pkg}`),
-    ...cs.files.map((f) => f.path),
-    ...cs.links.map((l) => l.path),
-  ];
-  const devices = cs.hwTc.map((h) => h.device);
-  // The router-side script keeps manifests line-based and unquoted: refuse anything it could misread.
-  for (const p of paths) if (!SAFE_PATH.test(p)) throw new Error(`guard: refusing to snapshot unusual path ${JSON.stringify(p)}`);
-  for (const d of devices) if (!SAFE_WORD.test(d)) throw new Error(`guard: refusing unusual device name ${JSON.stringify(d)}`);
-  return { paths: [...new Set(paths)], devices: [...new Set(devices)] };
-}
-
-/** Shell that records the current state of everything the change touches into the transaction's snapshot. */
-export function snapshotScript(txid: string, cs: ChangeSet, description: string, installsPackages: string[] = []): string {
-  const { paths, devices } = touched(cs);
-  const d = `${GUARD_DIR}/tx/${txid}`;
-  const lines = [`mkdir -p ${d}/files`, `: > ${d}/manifest`, `echo ${shellQuote(description)} > ${d}/meta`];
-  for (const p of paths) {
-    lines.push(
-      `if [ -L ${p} ]; then echo "l ${p} $(readlink ${p})" >> ${d}/manifest; ` +
-        `elif [ -e ${p} ]; then mkdir -p ${d}/files${p.replace(/\/[^/]*$/, "")} && cp -p ${p} ${d}/files${p} && echo "f ${p}" >> ${d}/manifest; ` +
-        `else echo "a ${p}" >> ${d}/manifest; fi`,
-    );
-  }
-  for (const dev of devices) {
-    lines.push(`echo "h ${dev} $(ethtool -k ${dev} | sed -n 's/^hw-tc-offload: \\([a-z]*\\).*/\\1/p')" >> ${d}/manifest`);
-  }
-  for (const pkg of installsPackages) {
-    if (!SAFE_WORD.test(pkg)) throw new Error(`guard: refusing unusual package name ${JSON.stringify(pkg)}`);
-    lines.push(`echo "p ${pkg}" >> ${d}/manifest`);
-  }
-  return lines.join("\n");
-}
-
-/** Installs (or refreshes) the router-side script; `arm` writes and enables the boot hook, confirm and restore remove it. */
-export function installScript(): string {
-  return fileWriteScript(GUARD_SCRIPT_PATH, GUARD_SCRIPT);
-}
-
-const MARK = "--offload-guard--";
+/** After a lost link or a reboot, how long past the deadline the client keeps asking the router what happened. */
+const SETTLE_GRACE_MS = 30_000;
+const RETRY_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Applies a change set inside a guard window (DESIGN §5): snapshot, arm (timer + boot hook), apply,
- * verify over a fresh connection (runtime, health checks, optional soak), then confirm — or restore
- * at once and fail with what was checked and what failed. If the link dies, the router restores
- * itself when the window ends, and also if it reboots first.
+ * Applies a change inside a guard window (DESIGN §5): the router takes its lock, snapshots, arms a
+ * timer and its boot hook and syncs, applies (restoring at once if that fails), then the client
+ * verifies over a fresh connection (runtime, health checks, optional soak) and confirms — or
+ * restores and fails with what was checked and what failed. Whatever happens to the link or the
+ * router meanwhile, the client drives the transaction to its end or learns from the router's own
+ * record how it ended before it reports.
  */
-export async function guardedApply(shell: RouterShell, options: ConnectionOptions, change: GuardedChange, guard: GuardOptions): Promise<RouterFacts> {
-  return withRouterLock(options.router, async () => {
-    if (!guard.enabled) {
-      await shell.run(changeSetScript(change.changes), { purpose: `${change.description} (unguarded)` });
-      return verifyOrThrow(shell, change);
-    }
-    const txid = newTxid();
-    const script = [
-      installScript(),
-      snapshotScript(txid, change.changes, change.description, change.installsPackages),
-      `out=$(sh ${GUARD_SCRIPT_PATH} arm ${txid} ${guard.confirmTimeoutSeconds}); rc=$?`,
-      `if [ $rc -ne 0 ]; then rm -rf ${GUARD_DIR}/tx/${txid}; echo "${MARK}busy $out"; exit 0; fi`,
-      `if ( set -e\n${changeSetScript(change.changes)}\n ); then echo "${MARK}applied"; else`,
-      `  rc=$?; echo "${MARK}failed $rc"; sh ${GUARD_SCRIPT_PATH} restore ${txid} apply-failed; fi`,
-    ].join("\n");
-    let applied: { stdout: string; stderr: string };
-    try {
-      applied = await shell.run(script, { purpose: `${change.description} (guarded, ${txid})` });
-    } catch (err) {
-      if (err instanceof ConnectionLostError) {
-        throw new GuardError(
-          `${shell.router}: lost the connection while applying ${change.description} (transaction ${txid}); the change is ` +
-            `not confirmed, so the router restores the previous config by itself within ${guard.confirmTimeoutSeconds} s ` +
-            `(or at its next boot). Run again afterwards.`,
-          txid,
-          false,
-        );
-      }
-      throw err;
-    }
-    const out = applied.stdout;
-    const busy = out.split(MARK).find((p) => p.startsWith("busy "));
-    if (busy) {
-      const [, , other, deadline] = busy.trim().split(/\s+/);
-      throw new GuardBusyError(shell.router, other ?? "unknown", deadline ?? "");
-    }
-    const failed = out.split(MARK).find((p) => p.startsWith("failed "));
-    if (failed) {
-      const said = `${out.slice(0, out.indexOf(`${MARK}failed`))}${applied.stderr}`.trim().slice(-600);
-      throw new GuardError(
-        `${shell.router}: applying ${change.description} failed on the router (exit ${failed.split(/\s+/)[1]}): ` +
-          `${said || "no output"}; it was restored to its previous config at once (transaction ${txid}).`,
-        txid,
-        true,
-      );
-    }
-    return verifyAndConfirm(shell, options, change, guard, txid, applied.stderr);
-  });
-}
-
-async function verifyAndConfirm(
+export async function guardedApply(
   shell: RouterShell,
   options: ConnectionOptions,
   change: GuardedChange,
   guard: GuardOptions,
-  txid: string,
-  applyStderr: string,
+  { firewall }: { firewall: "fw3" | "fw4" },
 ): Promise<RouterFacts> {
-  let problems: string[];
-  let facts: RouterFacts | undefined;
-  try {
-    // A fresh connection: what is verified is that the router can still be reached, not an old session.
-    await getPool().connect(options, { fresh: true });
-    ({ facts, problems } = await verifyOnce(shell, change, guard, txid));
-    if (problems.length === 0 && guard.soakSeconds > 0) {
-      await new Promise((r) => setTimeout(r, guard.soakSeconds * 1000));
-      await getPool().connect(options, { fresh: true });
-      ({ facts, problems } = await verifyOnce(shell, change, guard, txid));
-      problems = problems.map((p) => `after ${guard.soakSeconds} s of soak: ${p}`);
+  return withRouterLock(options.router, async () => {
+    const tx: Transaction = {
+      txid: newTxid(),
+      description: change.description,
+      restores: change.restores,
+      changes: change.changes,
+      installsPackages: change.installsPackages ?? [],
+      firewall,
+      confirmTimeoutSeconds: guard.enabled ? guard.confirmTimeoutSeconds : undefined,
+    };
+    const window = new Window(shell, options, change, guard, tx.txid);
+    let begin: { stdout: string; stderr: string };
+    try {
+      begin = await shell.run(beginScript(tx), { purpose: `${change.description} (${guard.enabled ? "guarded" : "unguarded"}, ${tx.txid})`, okExitCodes: "any" });
+    } catch (err) {
+      if (!(err instanceof TransportError) || !guard.enabled) throw err;
+      return window.settle(`the link was lost while applying (${err.message})`);
     }
-  } catch (err) {
-    if (err instanceof RestoredMeanwhile) throw restoredByRouter(shell, change, txid, err.result, "the router restarted meanwhile");
-    if (!(err instanceof TransportError)) throw err;
-    throw await afterLostRouter(shell, options, change, guard, txid, err);
-  }
-  if (problems.length === 0) {
-    const confirm = await shell.run(`sh ${GUARD_SCRIPT_PATH} confirm ${txid} ${guard.keepSnapshots}`, { purpose: `confirm ${txid}`, okExitCodes: "any" });
-    if (confirm.code === 0) return facts!;
-    throw await afterLostRouter(shell, options, change, guard, txid, new Error(confirm.stdout.trim()));
-  }
-  const restore = await shell.run(`sh ${GUARD_SCRIPT_PATH} restore ${txid} verify-failed`, { purpose: `restore ${txid}`, okExitCodes: "any" });
-  const back = restore.code === 0 ? "it was restored to its previous config (files verified identical to the snapshot)" : `restoring it reported: ${restore.stdout.trim()}`;
-  throw new GuardError(
-    `${shell.router}: ${change.description} was applied but did not pass verification, so ${back} (transaction ${txid}). ` +
-      `Checked: ${change.checks.concat(guard.healthChecks.map((h) => `health check "${h.name}"`)).join("; ")}. Failed: ${problems.join("; ")}.` +
-      (applyStderr.trim() ? ` While applying, the router said: ${applyStderr.trim().slice(-400)}` : ""),
-    txid,
-    restore.code === 0,
-  );
+    const outcome = parseBegin(begin.stdout, begin.stderr);
+    const router = shell.router;
+    switch (outcome?.kind) {
+      case "applied":
+        return guard.enabled ? window.settle(undefined, outcome.output) : verifyUnguarded(shell, change);
+      case "busy":
+        throw new GuardBusyError(router, outcome.other, outcome.deadline, outcome.description);
+      case "foreign":
+        throw new ForeignChangesError(router, outcome.pkg, outcome.lines);
+      case "not-armed":
+        throw new GuardError(`${router}: ${change.description} was not applied: the guard could not be armed (${outcome.detail}). Nothing was changed.`, tx.txid, true);
+      case "failed": {
+        const restored = begin.stdout.includes(`restored ${tx.txid}`);
+        if (outcome.staging) throw new StagingVerificationError(router, outcome.staging.split(" ")[0], outcome.staging);
+        if (outcome.check !== undefined) throw new FirewallCheckError(router, outcome.check);
+        if (outcome.foreignPkg) {
+          throw new ForeignChangesError(router, outcome.foreignPkg, outcome.detail.split("\n").filter((l) => l.startsWith(`${outcome.foreignPkg}.`)));
+        }
+        const back = !guard.enabled ? "nothing restores it (unguarded)" : restored ? `it was restored to ${change.restores} at once` : `restoring it reported: ${outcome.detail.slice(-300)}`;
+        throw new GuardError(
+          `${router}: applying ${change.description} failed on the router (exit ${outcome.exit}): ${outcome.detail.slice(-600) || "no output"}; ${back} (transaction ${tx.txid}).`,
+          tx.txid,
+          restored,
+        );
+      }
+      default:
+        if (!guard.enabled) throw new Error(`${router}: ${change.description}: the router's answer was not understood: ${(begin.stdout + begin.stderr).slice(-400)}`);
+        return window.settle("the router's answer to the apply was not understood");
+    }
+  });
 }
 
-/** The router restored the transaction by itself (rebooted, or the timer ran out) while we were verifying. */
-class RestoredMeanwhile extends Error {
-  constructor(readonly result: string) {
-    super(result);
-  }
-}
+/** The client's side of one open guard window, from the apply to its end. */
+class Window {
+  /** What the router's tools said while applying (fw4's warnings, nft's errors): part of any failure message. */
+  private applyOutput = "";
 
-async function verifyOnce(shell: RouterShell, change: GuardedChange, guard: GuardOptions, txid: string): Promise<{ facts: RouterFacts; problems: string[] }> {
-  const health = Object.fromEntries(guard.healthChecks.map((h, i) => [`health${i}`, h.command]));
-  const { facts, extra } = await readFactsWith(shell, {
-    ...(change.verifySections ?? {}),
-    ...health,
-    guardResult: `cat ${GUARD_DIR}/tx/${txid}/result`,
-  });
-  if (extra.guardResult.out.startsWith("restored")) throw new RestoredMeanwhile(extra.guardResult.out);
-  const problems = change.verify(facts, extra);
-  guard.healthChecks.forEach((h, i) => {
-    const r = extra[`health${i}`];
-    if (r.rc !== 0) problems.push(`health check "${h.name}" failed (exit ${r.rc}${r.out ? `: ${r.out.slice(-200)}` : ""})`);
-  });
-  return { facts, problems };
+  constructor(
+    private readonly shell: RouterShell,
+    private readonly options: ConnectionOptions,
+    private readonly change: GuardedChange,
+    private readonly guard: GuardOptions,
+    private readonly txid: string,
+  ) {}
+
+  /**
+   * Drives the transaction to a final state and returns the facts read from the router: verify over
+   * a fresh connection, soak, confirm — or restore. Any transport failure on the way (a lost link, a
+   * reboot) only sends it round again: the router's status says what happened meanwhile.
+   */
+  async settle(interruption?: string, applyOutput = ""): Promise<RouterFacts> {
+    this.applyOutput = applyOutput;
+    const { shell, change, guard, txid } = this;
+    let giveUpAt = Date.now() + guard.confirmTimeoutSeconds * 1000 + SETTLE_GRACE_MS;
+    let soaked = guard.soakSeconds === 0;
+    let failure: string[] | undefined;
+    let cause = interruption;
+    while (Date.now() < giveUpAt) {
+      try {
+        // A fresh connection: what is verified is that the router can still be reached, not an old session.
+        await getPool().connect(this.options, { fresh: true });
+        const health = Object.fromEntries(guard.healthChecks.map((h, i) => [`health${i}`, h.command]));
+        const { facts, extra } = await readFactsWith(shell, { ...(change.verifySections ?? {}), ...health, guardStatus: statusCommand(txid) });
+        const status = parseStatus(extra.guardStatus.out);
+        if (!status) throw new Error(`${shell.router}: the guard's status of ${txid} is unreadable: ${extra.guardStatus.out.slice(0, 200)}`);
+        if (status.deadline) giveUpAt = Date.now() + (status.deadline - status.now) * 1000 + SETTLE_GRACE_MS;
+        if (status.result) return this.ended(status, facts, failure, cause);
+        if (status.running) {
+          await sleep(RETRY_MS);
+          continue;
+        }
+        if (!status.owner) {
+          // No record at all: the router lost the transaction in a crash before it was armed, so nothing was applied.
+          if (!status.phase) return this.ended({ ...status, result: "aborted lost-before-armed" }, facts, failure, cause);
+          throw new GuardError(`${shell.router}: transaction ${txid} of ${change.description} is in phase ${status.phase} without holding the router; check it with \`openwrt-offload snapshots\`.`, txid, false);
+        }
+        if (status.phase !== "applying") {
+          // Taken but never armed, and nobody is working on it any more: nothing was applied.
+          await shell.run(guardCommand("abort", txid, "interrupted"), { purpose: `release ${txid}`, okExitCodes: "any" });
+          continue;
+        }
+        const problems = change.verify(facts, extra);
+        guard.healthChecks.forEach((h, i) => {
+          const r = extra[`health${i}`];
+          if (r.rc !== 0) problems.push(`health check "${h.name}" failed (exit ${r.rc}${r.out ? `: ${r.out.slice(-200)}` : ""})`);
+        });
+        if (problems.length > 0) {
+          failure = soaked && guard.soakSeconds > 0 ? problems.map((p) => `after ${guard.soakSeconds} s of soak: ${p}`) : problems;
+          await shell.run(restoreCommand(txid, "verify-failed"), { purpose: `restore ${txid}`, okExitCodes: "any" });
+          continue;
+        }
+        if (!soaked) {
+          soaked = true;
+          await sleep(guard.soakSeconds * 1000);
+          continue;
+        }
+        const confirmed = await shell.run(confirmCommand(txid, guard.keepSnapshots), { purpose: `confirm ${txid}`, okExitCodes: "any" });
+        if (confirmed.code === 0) return facts;
+        // The deadline beat the confirmation: read what the router did.
+        cause ??= "the confirmation came after the deadline";
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        cause ??= `the router stopped answering (${err.message})`;
+        await sleep(RETRY_MS);
+      }
+    }
+    throw new GuardError(
+      `${shell.router}: the router stopped answering after ${change.description} (${cause ?? "no answer"}) and still does not answer; ` +
+        `the change was not confirmed, so the router restores ${change.restores} by itself when its window ends or at its next boot ` +
+        `(transaction ${txid}). Check it with \`openwrt-offload snapshots\` once it is back.`,
+      txid,
+      false,
+    );
+  }
+
+  /** The transaction has a result: confirmed is success; anything else says what the router holds now, and why. */
+  private ended(status: TxStatus, facts: RouterFacts, failure: string[] | undefined, cause: string | undefined): RouterFacts {
+    const { shell, change, guard, txid } = this;
+    const [what, reason, epoch] = status.result.split(" ");
+    if (what === "confirmed") return facts;
+    const at = Number(epoch) ? ` at ${new Date(Number(epoch) * 1000).toISOString()}` : "";
+    const holds = `the router holds ${change.restores} again`;
+    let message: string;
+    if (what === "aborted") {
+      message = `${change.description} was not applied (${reason}${cause ? `: ${cause}` : ""}); nothing was changed`;
+    } else if (reason === "verify-failed" && failure) {
+      message =
+        `${change.description} was applied but did not pass verification, so it was restored${at}: ${holds} (files verified identical to the snapshot). ` +
+        `Checked: ${change.checks.concat(guard.healthChecks.map((h) => `health check "${h.name}"`)).join("; ")}. Failed: ${failure.join("; ")}.` +
+        (this.applyOutput ? ` While applying, the router said: ${this.applyOutput.slice(-400)}` : "");
+    } else if (reason === "boot") {
+      message = `${change.description} did not survive: the router rebooted during the guard window${cause ? ` (${cause})` : ""} and its boot hook restored the previous config before the firewall started: ${holds}`;
+    } else if (reason === "timeout") {
+      message = `${change.description} was not confirmed in time${cause ? ` (${cause})` : ""}; the router's timer restored the previous config${at}: ${holds}`;
+    } else {
+      message = `${change.description} was restored (${reason})${at}${cause ? ` after ${cause}` : ""}: ${holds}`;
+    }
+    throw new GuardError(`${shell.router}: ${message} (transaction ${txid}).`, txid, true);
+  }
 }
 
 /** Without a guard, verification still runs; a failure is reported as is (nothing restores it). */
-async function verifyOrThrow(shell: RouterShell, change: GuardedChange): Promise<RouterFacts> {
+async function verifyUnguarded(shell: RouterShell, change: GuardedChange): Promise<RouterFacts> {
   const { facts, extra } = await readFactsWith(shell, change.verifySections ?? {});
   const problems = change.verify(facts, extra);
   if (problems.length > 0) {
     throw new Error(`${shell.router}: ${change.description} was applied without a guard and does not verify: ${problems.join("; ")}. Nothing restores it.`);
   }
   return facts;
-}
-
-/**
- * The router stopped answering during the window (a crash, a lost link). Wait for it within the
- * window and report what it did: a crash-reboot restores at boot, otherwise the timer will.
- */
-async function afterLostRouter(shell: RouterShell, options: ConnectionOptions, change: GuardedChange, guard: GuardOptions, txid: string, cause: Error): Promise<GuardError> {
-  const deadline = Date.now() + (guard.confirmTimeoutSeconds + 30) * 1000;
-  while (Date.now() < deadline) {
-    try {
-      await getPool().connect(options, { fresh: true });
-      const list = await shell.run(`sh ${GUARD_SCRIPT_PATH} list`, { purpose: "read the guard's transactions", retry: "safe" });
-      const line = list.stdout.split("\n").find((l) => l.startsWith(`${txid}|`)) ?? "";
-      const result = line.split("|")[2] ?? "";
-      if (result.startsWith("restored")) return restoredByRouter(shell, change, txid, result, cause.message);
-    } catch {
-      // still down or rebooting
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return new GuardError(
-    `${shell.router}: the router stopped answering after ${change.description} (${cause.message}); it was not confirmed, so it ` +
-      `restores the previous config by itself when the ${guard.confirmTimeoutSeconds} s window ends or at its next boot (transaction ${txid}).`,
-    txid,
-    false,
-  );
-}
-
-function restoredByRouter(shell: RouterShell, change: GuardedChange, txid: string, result: string, what: string): GuardError {
-  const how = result.startsWith("restored boot") ? "it rebooted during the guard window and its boot hook restored" : "its timer restored";
-  return new GuardError(`${shell.router}: ${change.description} did not survive verification (${what}); ${how} the previous config (transaction ${txid}).`, txid, true);
-}
-
-/** `openwrt-offload rollback`: put a kept snapshot back (the pending one, or any earlier confirmed one). */
-export async function restoreSnapshot(shell: RouterShell, txid: string): Promise<string> {
-  if (!/^[0-9TZ]+-[0-9a-f]+$/.test(txid)) throw new Error(`not a transaction id: ${JSON.stringify(txid)} (see openwrt-offload snapshots)`);
-  const r = await shell.run(shellCommand(["sh", GUARD_SCRIPT_PATH, "restore", txid, "manual"]), { purpose: `restore ${txid}`, okExitCodes: "any" });
-  if (r.code !== 0) throw new Error(`${shell.router}: restoring ${txid} failed: ${(r.stdout + r.stderr).trim()}`);
-  return r.stdout.trim();
-}
-
-export interface SnapshotInfo {
-  txid: string;
-  description: string;
-  /** "confirmed <epoch>", "restored <reason> <epoch>", or "" while pending. */
-  result: string;
-  /** Epoch seconds when a pending change is restored unless confirmed. */
-  pendingUntil?: number;
-}
-
-export async function listSnapshots(shell: RouterShell): Promise<SnapshotInfo[]> {
-  const r = await shell.run(`[ -f ${GUARD_SCRIPT_PATH} ] && sh ${GUARD_SCRIPT_PATH} list`, { purpose: "list guard snapshots", retry: "safe", okExitCodes: "any" });
-  return r.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [txid, description, result, deadline] = line.split("|");
-      return { txid, description, result, ...(deadline ? { pendingUntil: Number(deadline) } : {}) };
-    });
 }

@@ -1,1 +1,3 @@
-export { DEFAULT_GUARD, GuardBusyError, GuardError, guardedApply, listSnapshots, restoreSnapshot, type GuardOptions, type GuardedChange, type HealthCheck, type SnapshotInfo, type Verify } from "./guard";
+export { DEFAULT_GUARD, guardedApply, type GuardOptions, type GuardedChange, type HealthCheck, type Verify } from "./guard";
+export { GuardBusyError, GuardError } from "./errors";
+export { listSnapshots, planRollback, rollback, type RollbackPlan, type SnapshotInfo } from "./snapshots";

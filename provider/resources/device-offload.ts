@@ -34,9 +34,13 @@ export function renderInitScript(devices: string[], on: boolean): string {
   ].join("\n");
 }
 
-function hwTcChange(description: string, changes: ChangeSet, want: Record<string, boolean>): GuardedChange {
+function hwTcChange(description: string, facts: RouterFacts, changes: ChangeSet, want: Record<string, boolean>): GuardedChange {
+  const now = liveOf(facts, Object.keys(want));
   return {
     description,
+    restores: Object.entries(now)
+      .map(([d, on]) => `hw-tc-offload ${on ? "on" : "off"} on ${d}`)
+      .join(", "),
     changes,
     verify: (facts) => {
       const live = liveOf(facts, Object.keys(want));
@@ -98,7 +102,7 @@ async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): P
     cs.files.push(...stale.files);
     cs.links.push(...stale.links);
   }
-  const after = await write(shell, facts, inputs, 16, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, cs, Object.fromEntries(inputs.devices.map((d) => [d, inputs.hwTcOffload]))));
+  const after = await write(shell, facts, inputs, 16, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, facts, cs, Object.fromEntries(inputs.devices.map((d) => [d, inputs.hwTcOffload]))));
   const now = liveOf(after, inputs.devices);
   return jsonSafe({ ...inputs, original, live: now, initScript: inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null, drift: [] });
 }
@@ -150,6 +154,6 @@ export const deviceOffloadProvider = {
       ...persistence(props.devices, undefined),
       reloadFirewall: facts.offload.config.flowOffloadingHw,
     };
-    await write(shell, facts, props, 0, hwTcChange(`DeviceOffload: restore hw-tc-offload on ${props.devices.join(", ")}`, cs, props.original));
+    await write(shell, facts, props, 0, hwTcChange(`DeviceOffload: restore hw-tc-offload on ${props.devices.join(", ")}`, facts, cs, props.original));
   },
 };

@@ -2,7 +2,7 @@ import { firewallDefaultsSchema, type FirewallDefaultsInputs } from "../../sdk/s
 import { emptyChangeSet, isEmpty, type ChangeSet } from "../device/changeset";
 import { classifyOffloadDrift, firmwareIdentity, type Drift } from "../device/drift";
 import { readFacts, type RouterFacts } from "../device/facts";
-import { planOffload, planRestore, requestedMode, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
+import { configuredIntent, modeWords, planOffload, planRestore, requestedMode, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
 import { offloadPreflight, PreflightError } from "../device/preflight";
 import { GuardError, type GuardedChange } from "../guard";
 import { checkInputs, factsOf, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
@@ -66,12 +66,13 @@ function describe(
 }
 
 /** Proof that the kernel runs `intent`, for the guard: what is checked, and how. */
-function offloadChange(description: string, cs: ChangeSet, intent: OffloadIntent): GuardedChange {
+function offloadChange(description: string, facts: RouterFacts, cs: ChangeSet, intent: OffloadIntent): GuardedChange {
   return {
     description,
+    restores: modeWords(requestedMode(configuredIntent(facts))),
     changes: cs,
-    verify: (facts) => runtimeMismatches(facts, intent),
-    checks: [`the kernel runs ${requestedMode(intent)} offload (flowtable, forward rule${intent.flowOffloadingHw ? ", flags offload" : ""})`],
+    verify: (after) => runtimeMismatches(after, intent),
+    checks: [`the kernel runs ${modeWords(requestedMode(intent))} (flowtable, forward rule${intent.flowOffloadingHw ? ", flags offload" : ""})`],
   };
 }
 
@@ -85,7 +86,7 @@ async function apply(inputs: FirewallDefaultsInputs, original?: FirewallDefaults
     if (errors.length > 0) throw new PreflightError(shell.router, errors);
     // Nothing to write and the kernel already runs it: a no-op apply makes no writes.
     if (isEmpty(cs) && runtimeMismatches(facts, intent).length === 0) return describe(facts, inputs, intent, recorded, firmwareIdentity(facts), warnings);
-    const after = await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${requestedMode(intent)} offload`, cs, intent));
+    const after = await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${modeWords(requestedMode(intent))}`, facts, cs, intent));
     return describe(after, inputs, intent, recorded, firmwareIdentity(after), warnings, { status: "confirmed", detail: "" });
   } catch (err) {
     if (inputs.onFailure !== "report") throw err;
@@ -135,6 +136,6 @@ export const firewallDefaultsProvider = {
     const cs: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planRestore(facts, props.original) }], reloadFirewall: true };
     if (isEmpty(cs)) return;
     const original = { flowOffloading: isOn(props.original.flow_offloading), flowOffloadingHw: isOn(props.original.flow_offloading) && isOn(props.original.flow_offloading_hw) };
-    await write(shell, facts, props, props.minFreeKiB, offloadChange("FirewallDefaults: restore the original options", cs, original));
+    await write(shell, facts, props, props.minFreeKiB, offloadChange(`FirewallDefaults: back to the original options (${modeWords(requestedMode(original))})`, facts, cs, original));
   },
 };

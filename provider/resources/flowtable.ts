@@ -47,9 +47,16 @@ export function renderFlowtable(inputs: FlowtableInputs): { flowtable: string; r
 /** Flash kept free when writing the include files (they are tiny; the snapshot needs room too). */
 const MIN_FREE_KIB = 64;
 
-function absentChange(description: string, changes: ChangeSet, name: string): GuardedChange {
+/** What the kernel holds of a flowtable now, in words: what a restore of a change to it puts back. */
+function liveWords(facts: RouterFacts, name: string): string {
+  const live = liveOf(facts, name);
+  return live ? `flowtable ${name} on ${live.devices.join(", ")}${live.hwOffload ? " with flags offload" : ""}` : `no flowtable ${name}`;
+}
+
+function absentChange(description: string, facts: RouterFacts, changes: ChangeSet, name: string): GuardedChange {
   return {
     description,
+    restores: liveWords(facts, name),
     changes,
     verify: (facts) => (liveOf(facts, name) ? [`flowtable ${name} is still in the kernel`] : []),
     checks: [`flowtable ${name} gone from the kernel`],
@@ -96,7 +103,7 @@ function drift(inputs: FlowtableInputs, files: FlowtableOutputs["files"], fileNo
   if (problems.length > 0) out.push({ class: "runtime-fallback", detail: problems.join("; ").replace(/^: /, "") });
   const staged = facts.stagedChanges.firewall ?? [];
   if (staged.length > 0) out.push({ class: "pending-changes", detail: `${staged.length} uncommitted uci change(s) to firewall` });
-  if (!("kmod-nft-offload" in facts.packages)) out.push({ class: "missing-package", detail: "kmod-nft-offload is not installed" });
+  if (!facts.packagesError && !("kmod-nft-offload" in facts.packages)) out.push({ class: "missing-package", detail: "kmod-nft-offload is not installed" });
   return out;
 }
 
@@ -105,7 +112,8 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
   const { facts } = await readFactsWith(shell, {});
   const errors: string[] = [];
   if (facts.firewall !== "fw4") errors.push("Flowtable needs firewall4 (nftables); this router runs fw3 (iptables): use FirewallDefaults, which drives fw3's FLOWOFFLOAD target");
-  if (!("kmod-nft-offload" in facts.packages)) errors.push('kmod-nft-offload is not installed: add an OffloadPackages resource with packages: ["kmod-nft-offload"]');
+  if (facts.packagesError) errors.push(`could not read the installed packages (${facts.packagesError}); run again in a moment`);
+  else if (!("kmod-nft-offload" in facts.packages)) errors.push('kmod-nft-offload is not installed: add an OffloadPackages resource with packages: ["kmod-nft-offload"]');
   const known = new Set(facts.devices.map((d) => d.name));
   const unknown = inputs.devices.filter((d) => !known.has(d));
   if (unknown.length > 0) errors.push(`no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})`);
@@ -124,23 +132,19 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
   const paths = flowtablePaths(inputs.name);
   const rendered = renderFlowtable(inputs);
   const current = liveOf(facts, inputs.name);
-  if (current && current.hwOffload !== inputs.hardware) {
-    // The kernel cannot switch a live flowtable to or from `flags offload` (fw4 deletes its own `ft`
-    // for the same reason): unhook it from the forward chain, reload, delete it, then load the new one.
-    const unhook: ChangeSet = {
-      ...emptyChangeSet(),
-      files: [{ path: paths.rule, content: undefined }],
-      reloadFirewall: true,
-      afterReload: [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", inputs.name])],
-    };
-    await write(shell, facts, inputs, MIN_FREE_KIB, absentChange(`Flowtable ${inputs.name}: unhook to change its flags`, unhook, inputs.name));
-  }
   const cs: ChangeSet = {
     ...emptyChangeSet(),
     files: [
       { path: paths.flowtable, content: rendered.flowtable },
       { path: paths.rule, content: rendered.rule },
     ],
+    // The kernel cannot switch a live flowtable to or from `flags offload` (fw4 deletes its own `ft`
+    // for the same reason): in the same transaction, the forward chain lets go of it (forwarding
+    // pauses; the chain's policy is drop) and it is deleted, then the reload builds both anew.
+    beforeReload:
+      current && current.hwOffload !== inputs.hardware
+        ? [shellCommand(["nft", "flush", "chain", "inet", "fw4", "forward"]), shellCommand(["nft", "delete", "flowtable", "inet", "fw4", inputs.name])]
+        : [],
     reloadFirewall: true,
   };
   if (old && old.name !== inputs.name) {
@@ -148,7 +152,8 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
     cs.files.push({ path: before.flowtable, content: undefined }, { path: before.rule, content: undefined });
   }
   const after = await write(shell, facts, inputs, MIN_FREE_KIB, {
-    description: `Flowtable ${inputs.name}`,
+    description: `Flowtable ${inputs.name}: ${inputs.devices.join(", ")}${inputs.hardware ? " with flags offload" : ""}`,
+    restores: liveWords(facts, inputs.name),
     changes: cs,
     verify: (f) => verifyLive("", inputs, liveOf(f, inputs.name)).map((p) => p.replace(/^: /, "")),
     checks: [`flowtable ${inputs.name} live on ${inputs.devices.join(", ")}${inputs.hardware ? " with flags offload" : ""}${inputs.forwardRule ? " with its forward rule" : ""}`],
@@ -214,6 +219,6 @@ export const flowtableProvider = {
       // A reload flushes rules but keeps flowtables that are no longer declared; once unhooked it can go.
       afterReload: liveOf(facts, props.name) ? [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", props.name])] : [],
     };
-    await write(shell, facts, props, 0, absentChange(`Flowtable ${props.name}: remove`, cs, props.name));
+    await write(shell, facts, props, 0, absentChange(`Flowtable ${props.name}: remove`, facts, cs, props.name));
   },
 };

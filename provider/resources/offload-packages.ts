@@ -1,7 +1,6 @@
 import { offloadPackagesSchema, type OffloadPackagesInputs } from "../../sdk/schemas";
 import type { Drift } from "../device/drift";
-import { readFactsWith, type RouterFacts } from "../device/facts";
-import { parseInstalledPackages } from "../device/parse/system";
+import { installedVersions, PackagesUnreadableError, readFacts, type RouterFacts } from "../device/facts";
 import { PreflightError } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
@@ -20,11 +19,11 @@ export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
 }
 
 const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
-const LIST_INSTALLED = "if command -v apk >/dev/null; then apk list --installed; else opkg list-installed; fi";
-
+/** What is installed of `packages`; an unreadable package list is an error, never "not installed". */
 async function inspect(shell: RouterShell, packages: string[]): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
-  const { facts, extra } = await readFactsWith(shell, { installed: LIST_INSTALLED });
-  return { facts, installed: parseInstalledPackages(extra.installed.out, packages) };
+  const facts = await readFacts(shell);
+  if (facts.packagesError) throw new PackagesUnreadableError(shell.router, facts.packagesError);
+  return { facts, installed: installedVersions(facts, packages) };
 }
 
 function installCommand(facts: RouterFacts, names: string[]): string {
@@ -53,12 +52,13 @@ async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = [])
     }
     await write(shell, facts, inputs, 0, {
       description: `OffloadPackages: install ${missing.join(", ")}`,
+      restores: `${missing.join(", ")} not installed`,
       changes: { ...emptyChangeSet(), commands: [installCommand(facts, missing)] },
       // A restore removes what this change installed.
       installsPackages: missing,
-      verifySections: { installed: LIST_INSTALLED },
-      verify: (_f, extra) => {
-        const now = parseInstalledPackages(extra.installed.out, inputs.packages);
+      verify: (after) => {
+        if (after.packagesError) return [`the installed packages could not be read back (${after.packagesError})`];
+        const now = installedVersions(after, inputs.packages);
         return inputs.packages.filter((p) => !(p in now)).map((p) => `${p} is not installed`);
       },
       checks: [`${inputs.packages.join(", ")} installed`],
@@ -100,13 +100,16 @@ export const offloadPackagesProvider = {
   async delete(_id: string, props: OffloadPackagesOutputs): Promise<void> {
     if (!props.removeOnDelete || props.installedByUs.length === 0) return;
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts } = await readFactsWith(shell, {});
+    const facts = await readFacts(shell);
     const ours = props.installedByUs;
     await write(shell, facts, props, 0, {
       description: `OffloadPackages: remove ${ours.join(", ")}`,
+      restores: `${ours.join(", ")} installed`,
       changes: { ...emptyChangeSet(), commands: [removeCommand(facts, ours)] },
-      verifySections: { installed: LIST_INSTALLED },
-      verify: (_f, extra) => Object.keys(parseInstalledPackages(extra.installed.out, ours)).map((p) => `${p} is still installed`),
+      verify: (after) =>
+        after.packagesError
+          ? [`the installed packages could not be read back (${after.packagesError})`]
+          : Object.keys(installedVersions(after, ours)).map((p) => `${p} is still installed`),
       checks: [`${ours.join(", ")} removed`],
     });
   },

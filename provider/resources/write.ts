@@ -1,5 +1,4 @@
-import { refuseFullOverlay } from "../device/apply";
-import { validateChangeSet } from "../device/changeset";
+import { refuseForeignChanges, refuseFullOverlay } from "../device/apply";
 import type { RouterFacts } from "../device/facts";
 import type { RouterShell } from "../device/shell";
 import { DEFAULT_GUARD, guardedApply, type GuardedChange, type GuardOptions, type HealthCheck } from "../guard";
@@ -29,10 +28,11 @@ export function guardOptionsOf(inputs: GuardInputs): GuardOptions {
 
 /**
  * The one write path of every resource: refuse on a full overlay (snapshots and uci commits need
- * flash), validate without leaving anything behind, then apply inside a guard window.
+ * flash) or when someone's staged uci changes would go live with it, then apply inside a guard
+ * window (which checks, under the router's lock, everything before it goes live).
  */
 export async function write(shell: RouterShell, facts: RouterFacts, inputs: GuardInputs, minFreeKiB: number, change: GuardedChange): Promise<RouterFacts> {
   refuseFullOverlay(shell.router, facts, minFreeKiB);
-  await validateChangeSet(shell, change.changes, { fw4: facts.firewall === "fw4" });
-  return guardedApply(shell, toConnectionOptions(inputs.connection), change, guardOptionsOf(inputs));
+  refuseForeignChanges(shell.router, facts, change.changes);
+  return guardedApply(shell, toConnectionOptions(inputs.connection), change, guardOptionsOf(inputs), { firewall: facts.firewall });
 }

@@ -1,41 +1,30 @@
 import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
-import { routerProvider, type RouterOutputs } from "../../provider/resources/router";
-import { firewallDefaultsProvider, type FirewallDefaultsOutputs } from "../../provider/resources/firewall-defaults";
-import { flowtableProvider, type FlowtableOutputs } from "../../provider/resources/flowtable";
-import { GuardBusyError, GuardError, listSnapshots, restoreSnapshot } from "../../provider/guard";
+import { firewallDefaultsProvider } from "../../provider/resources/firewall-defaults";
+import { flowtableProvider } from "../../provider/resources/flowtable";
+import { GuardBusyError, GuardError, listSnapshots, planRollback, rollback, DEFAULT_GUARD } from "../../provider/guard";
 import { OverlayFullError } from "../../provider/device/apply";
+import { readFacts } from "../../provider/device/facts";
 import { routerShell } from "../../provider/device/shell";
+import { FirewallCheckError, ForeignChangesError } from "../../provider/device/uci";
 import { getPool } from "../../provider/transport";
+import { connectionOf, defaultsInputs, flowtableInputs, runtimeOf, sleep, type Connection } from "../helpers/providers";
+import { openwrtCli } from "../helpers/cli";
 import { optionsFor, snapshotFiles } from "../helpers/router-files";
 import { run } from "../helpers/sim-client";
 
 /**
- * The guard under each fault the issue names. After every test the router's /etc/config, include
- * files, init scripts and runtime state equal either the old or the new state exactly, never a mix.
+ * The guard under each fault the issues name. After every test the router's /etc/config, include
+ * files, init scripts and runtime state equal either the old or the new state exactly, never a mix,
+ * and the router is never left locked.
  */
 afterAll(() => getPool().closeAll());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function connectionOf(sim: SimulatedRouter): Promise<RouterOutputs["connection"]> {
-  const { inputs } = await routerProvider.check({}, { host: sim.host, port: sim.port, privateKey: sim.privateKey, hostKey: sim.hostKeyFingerprint });
-  return (await routerProvider.create(inputs as never)).outs.connection;
-}
-
-async function defaultsInputs(connection: RouterOutputs["connection"], extra: Record<string, unknown>): Promise<FirewallDefaultsOutputs> {
-  const { inputs, failures } = await firewallDefaultsProvider.check({}, { connection, flowOffloading: true, flowOffloadingHw: true, ...extra });
-  expect(failures).toEqual([]);
-  return inputs as unknown as FirewallDefaultsOutputs;
-}
-
-/** Kernel state as a script sees it, to compare "old" with "after". */
-async function runtimeOf(sim: SimulatedRouter): Promise<string> {
-  return (await run(sim, "nft list flowtables; uci changes; ls /etc/rc.d")).stdout;
-}
+const HOOK = "/etc/rc.d/S11offload-guard";
+const unlocked = (sim: SimulatedRouter) => expect(snapshotFiles(sim)[HOOK]).toBeUndefined();
 
 describe("guarded apply", () => {
   let sim: SimulatedRouter;
-  let connection: RouterOutputs["connection"];
+  let connection: Connection;
   let oldFiles: Record<string, string>;
   let oldRuntime: string;
   beforeEach(async () => {
@@ -49,25 +38,28 @@ describe("guarded apply", () => {
     await sim.stop();
   });
 
-  test("a good change is confirmed: no boot hook left, one snapshot kept", async () => {
-    await firewallDefaultsProvider.create(await defaultsInputs(connection, {}));
+  test("a good change is confirmed: the lock (boot hook) is gone, one snapshot is kept, and it is on flash", async () => {
+    await firewallDefaultsProvider.create(await defaultsInputs(connection));
     const files = snapshotFiles(sim);
     expect(files["/etc/config/firewall"]).toMatch(/option flow_offloading_hw '1'/);
-    expect(Object.keys(files).filter((f) => f.includes("offload-guard"))).toEqual([]);
+    unlocked(sim);
     const snaps = await listSnapshots(routerShell(optionsFor(sim)));
-    expect(snaps).toEqual([{ txid: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/), description: "FirewallDefaults: hardware offload", result: expect.stringMatching(/^confirmed \d+$/) }]);
+    expect(snaps).toEqual([
+      { txid: expect.stringMatching(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/), description: "FirewallDefaults: hardware offload", result: expect.stringMatching(/^confirmed \d+$/), restores: "offload off" },
+    ]);
+    // Confirmed means synced: a power cut right after keeps the change and its record.
+    await sim.crash();
+    expect((await run(sim, "uci get firewall.@defaults[0].flow_offloading_hw")).stdout).toBe("1\n");
+    expect((await listSnapshots(routerShell(optionsFor(sim))))[0].result).toMatch(/^confirmed/);
   });
 
-  test("the link drops right after the commit: the router restores itself at the deadline, a following up converges", async () => {
-    sim.setFaults({ dropConnection: { matching: "guard.sh arm" } });
+  test("the link drops after the apply and stays down: the router's timer restores it, and the client says so once it is back", async () => {
+    sim.setFaults({ dropConnection: { matching: "--offload-guard--applied", downForMs: 4000 } });
     const inputs = await defaultsInputs(connection, { confirmTimeoutSeconds: 2 });
     const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
     expect(err).toBeInstanceOf(GuardError);
-    expect(err.message).toMatch(/lost the connection while applying FirewallDefaults: hardware offload.*restores the previous config by itself within 2 s/);
-    // Meanwhile the new config is live and a boot hook is armed.
-    expect(snapshotFiles(sim)["/etc/config/firewall"]).toMatch(/flow_offloading_hw '1'/);
-    expect(snapshotFiles(sim)["/etc/rc.d/S11offload-guard"]).toBe("-> ../init.d/offload-guard");
-    await sleep(3500);
+    expect(err.restored).toBe(true);
+    expect(err.message).toMatch(/was not confirmed in time \(the link was lost while applying.*\); the router's timer restored the previous config at .*: the router holds offload off again/);
     expect(snapshotFiles(sim)).toEqual(oldFiles);
     expect(await runtimeOf(sim)).toBe(oldRuntime);
 
@@ -75,71 +67,202 @@ describe("guarded apply", () => {
     expect(again.outs.runtime.mode).toBe("hardware");
   }, 30_000);
 
-  test("the firewall reload fails: restored at once, and the error says what was checked and what failed", async () => {
+  test("the link blips after the apply: the client reconnects, verifies and confirms within the window", async () => {
+    sim.setFaults({ dropConnection: { matching: "--offload-guard--applied" } });
+    const out = await firewallDefaultsProvider.create(await defaultsInputs(connection, { confirmTimeoutSeconds: 10 }));
+    expect(out.outs.runtime.mode).toBe("hardware");
+    unlocked(sim);
+  });
+
+  test("a lost link during confirm: the client learns from the router that the change was confirmed, and the original stays recorded", async () => {
+    sim.setFaults({ dropConnection: { matching: "'confirm'" } });
+    const before = (await run(sim, "uci show firewall")).stdout;
+    const out = await firewallDefaultsProvider.create(await defaultsInputs(connection, { confirmTimeoutSeconds: 10 }));
+    expect(out.outs.lastApply.status).toBe("confirmed");
+    expect(out.outs.original).toEqual({});
+    unlocked(sim);
+    // destroy puts back what was there before (uci rewrites the file in its own format; the options are what count).
+    await firewallDefaultsProvider.delete(out.id, out.outs);
+    expect((await run(sim, "uci show firewall")).stdout).toBe(before);
+  });
+
+  test("the firewall reload fails: restored at once, and the error says what the router said", async () => {
     sim.setFaults({ failNextFirewallReload: true });
-    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection, {})).catch((e) => e);
+    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
     expect(err).toBeInstanceOf(GuardError);
-    expect(err.message).toMatch(/did not pass verification, so it was restored to its previous config \(files verified identical/);
+    expect(err.restored).toBe(true);
+    // fw4's reload exits 0 when nft rejects the ruleset: the kernel check catches it.
+    expect(err.message).toMatch(/did not pass verification, so it was restored at .*: the router holds offload off again/);
     expect(err.message).toMatch(/Checked: the kernel runs hardware offload.*Failed: hardware offload was requested but no flowtable/);
-    expect(err.message).toMatch(/the router said: .*Device or resource busy/);
+    expect(err.message).toMatch(/While applying, the router said: .*Device or resource busy/s);
     expect(snapshotFiles(sim)).toEqual(oldFiles);
     expect(await runtimeOf(sim)).toBe(oldRuntime);
+    unlocked(sim);
   });
 
   test("a failing health check: restored, the error names the check", async () => {
     const inputs = await defaultsInputs(connection, { healthChecks: [{ name: "ping LAN server", command: "ping -c 1 -W 1 192.168.1.250" }] });
     const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
     expect(err).toBeInstanceOf(GuardError);
-    expect(err.message).toMatch(/Failed: health check "ping LAN server" failed \(exit 1/);
+    expect(err.message).toMatch(/did not pass verification, so it was restored at .*: the router holds offload off again.*Failed: health check "ping LAN server" failed \(exit 1/);
     expect(snapshotFiles(sim)).toEqual(oldFiles);
     expect(await runtimeOf(sim)).toBe(oldRuntime);
   });
 
   test("a full overlay: refused before any change", async () => {
     sim.setFaults({ overlayFull: true });
-    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection, {})).catch((e) => e);
+    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
     expect(err).toBeInstanceOf(OverlayFullError);
     expect(snapshotFiles(sim)).toEqual(oldFiles);
     expect(await runtimeOf(sim)).toBe(oldRuntime);
   });
 
   test("two concurrent writes to one router are serialized, never mixed", async () => {
-    const create = async (name: string, device: string) => {
-      const { inputs } = await flowtableProvider.check({}, { connection, name, devices: [device] });
-      return flowtableProvider.create(inputs as unknown as FlowtableOutputs);
-    };
+    const create = async (name: string, device: string) => flowtableProvider.create(await flowtableInputs(connection, { name, devices: [device] }));
     const [a, b] = await Promise.all([create("left", "lan3"), create("right", "lan4")]);
     expect(a.outs.live).toMatchObject({ devices: ["lan3"] });
     expect(b.outs.live).toMatchObject({ devices: ["lan4"] });
     const snaps = await listSnapshots(routerShell(optionsFor(sim)));
     expect(snaps.map((s) => [s.description, s.result.split(" ")[0]]).sort()).toEqual([
-      ["Flowtable left", "confirmed"],
-      ["Flowtable right", "confirmed"],
+      ["Flowtable left: lan3", "confirmed"],
+      ["Flowtable right: lan4", "confirmed"],
     ]);
-    // Each window saw the other's finished state, never a half: the later snapshot holds the earlier flowtable's file.
-    const log = (await run(sim, "cat /etc/offload-guard/log")).stdout.split("\n").map((l) => l.replace(/^\d+ /, "").split(" ")[0]);
-    expect(log.filter(Boolean)).toEqual(["armed", "confirmed", "armed", "confirmed"]);
+    // The later window's snapshot holds the earlier flowtable: each saw the other's finished state, never a half.
+    const [later] = snaps;
+    const manifest = (await run(sim, `cat /etc/offload-guard/tx/${later.txid}/manifest`)).stdout;
+    expect(manifest).toMatch(later.description.startsWith("Flowtable left") ? /^t right$/m : /^t left$/m);
   });
 
-  test("a window held by another process: refused clearly, nothing changed", async () => {
-    await run(sim, "mkdir -p /etc/offload-guard && mkdir /etc/offload-guard/pending && echo other-tx > /etc/offload-guard/pending/txid");
+  test("a router held by another writer: refused with that writer's transaction named, nothing changed", async () => {
+    await run(sim, "mkdir -p /etc/offload-guard/tx/20260101T000000.000Z-abcdef && echo 'Flowtable x: other operator' > /etc/offload-guard/tx/20260101T000000.000Z-abcdef/meta && echo 4102444800 > /etc/offload-guard/tx/20260101T000000.000Z-abcdef/deadline && ln -s ../offload-guard/tx/20260101T000000.000Z-abcdef/hook /etc/rc.d/S11offload-guard");
     const before = snapshotFiles(sim);
-    await firewallDefaultsProvider.create(await defaultsInputs(connection, {})).catch((e) => {
-      expect(e).toBeInstanceOf(GuardBusyError);
-      expect(e.message).toMatch(/another guarded change \(other-tx\) is waiting for confirmation.*Nothing was changed/);
-    });
+    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
+    expect(err).toBeInstanceOf(GuardBusyError);
+    expect(err.message).toMatch(/another change holds this router \(20260101T000000.000Z-abcdef: Flowtable x: other operator, waiting for confirmation until 2100-01-01T00:00:00.000Z\).*Nothing was changed/);
     expect(snapshotFiles(sim)).toEqual(before);
   });
 
-  test("rollback to a kept snapshot puts the earlier config back", async () => {
-    await firewallDefaultsProvider.create(await defaultsInputs(connection, {}));
+  test("someone's staged change to the same option is never taken for applied: refused with their lines, still staged, not live", async () => {
+    await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci set firewall.@defaults[0].flow_offloading_hw=1");
+    const stagedFiles = snapshotFiles(sim);
+    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
+    expect(err).toBeInstanceOf(ForeignChangesError);
+    expect(err.message).toMatch(/staged uncommitted changes to uci package "firewall" \(2 line\(s\): firewall\.cfg\w+\.flow_offloading='1'; .*nothing was changed/);
+    expect(snapshotFiles(sim)).toEqual(stagedFiles);
+    expect((await run(sim, "nft list flowtables")).stdout).not.toContain("flowtable");
+  });
+
+  test("a reload-only write refuses other people's staged firewall changes: fw4 would render them", async () => {
+    await run(sim, "uci set firewall.@zone[1].input=ACCEPT");
+    const before = snapshotFiles(sim);
+    const ruleset = (await run(sim, "nft list ruleset")).stdout;
+    const err = await flowtableProvider.create(await flowtableInputs(connection, { name: "mine", devices: ["lan3"] })).catch((e) => e);
+    expect(err).toBeInstanceOf(ForeignChangesError);
+    expect(err.message).toMatch(/firewall\.cfg\w+\.input='ACCEPT'/);
+    expect(snapshotFiles(sim)).toEqual(before);
+    expect((await run(sim, "nft list ruleset")).stdout).toBe(ruleset);
+  });
+
+  test("a config nft rejects: the include files are put back, the running firewall never touched, nothing left in /tmp", async () => {
+    // lan1 is already in fw4's own flowtable `ft`: a second flowtable may not take it (the kernel says EEXIST).
+    await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
+    const files = snapshotFiles(sim);
+    const ruleset = (await run(sim, "nft list ruleset")).stdout;
+    const inputs = await flowtableInputs(connection, { name: "clash", devices: ["lan1"], priority: 10 });
     const shell = routerShell(optionsFor(sim));
-    const [snap] = await listSnapshots(shell);
-    expect(await restoreSnapshot(shell, snap.txid)).toBe(`restored ${snap.txid}`);
+    const facts = await readFacts(shell);
+    // Past the resource's own preflight (which would refuse the shared device): straight to the guard.
+    const { guardedApply } = await import("../../provider/guard");
+    const { emptyChangeSet } = await import("../../provider/device/changeset");
+    const { flowtablePaths, renderFlowtable } = await import("../../provider/resources/flowtable");
+    const err = await guardedApply(
+      shell,
+      optionsFor(sim),
+      {
+        description: "Flowtable clash",
+        restores: "no flowtable clash",
+        changes: { ...emptyChangeSet(), files: [{ path: flowtablePaths("clash").flowtable, content: renderFlowtable(inputs).flowtable }], reloadFirewall: true },
+        verify: () => [],
+        checks: [],
+      },
+      DEFAULT_GUARD,
+      { firewall: facts.firewall },
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(FirewallCheckError);
+    expect(err.message).toMatch(/does not pass `fw4 check`.*Error: .*The files were put back at once/s);
+    expect(snapshotFiles(sim)).toEqual(files);
+    expect((await run(sim, "nft list ruleset")).stdout).toBe(ruleset);
+    expect((await run(sim, "find /tmp | grep offload | grep -v '/run/offload-guard.lock$'")).stdout).toBe("");
+    unlocked(sim);
+  });
+
+  test("restoring a Flowtable takes it out of the kernel too; offload can be turned on afterwards", async () => {
+    const inputs = await flowtableInputs(connection, { name: "mine", devices: ["lan3"], healthChecks: [{ name: "always fails", command: "false" }] });
+    const err = await flowtableProvider.create(inputs).catch((e) => e);
+    expect(err).toBeInstanceOf(GuardError);
+    expect(err.message).toMatch(/restored at .*: the router holds no flowtable mine again/);
+    expect((await run(sim, "nft list flowtables")).stdout).not.toContain("flowtable mine");
+    expect(snapshotFiles(sim)).toEqual(oldFiles);
+    const on = await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
+    expect(on.outs.runtime.mode).toBe("software");
+  });
+
+  test("restoring a Flowtable by the timer after a lost link takes it out of the kernel too", async () => {
+    sim.setFaults({ dropConnection: { matching: "--offload-guard--applied", downForMs: 4000 } });
+    const err = await flowtableProvider.create(await flowtableInputs(connection, { name: "mine", devices: ["lan3"], confirmTimeoutSeconds: 2 })).catch((e) => e);
+    expect(err).toBeInstanceOf(GuardError);
+    expect(err.message).toMatch(/timer restored/);
+    expect((await run(sim, "nft list flowtables")).stdout).not.toContain("flowtable mine");
+    expect(await runtimeOf(sim)).toBe(oldRuntime);
+  }, 30_000);
+
+  test("a crash while arming never locks the router: the boot hook (or nothing) is left, and the next change goes through", async () => {
+    // After the lock and the snapshot, before arm's sync (the second `nft list flowtables`: the first is the facts probe's);
+    // right after arm's sync; in the middle of the apply.
+    const points = [{ callMatching: /^nft list flowtables$/, occurrence: 2 }, { callMatching: /^sync$/ }, { callMatching: /^uci -t \S+ commit firewall$/ }];
+    for (const point of points) {
+      sim.setFaults({ crash: point });
+      const err = await firewallDefaultsProvider.create(await defaultsInputs(connection, { confirmTimeoutSeconds: 5 })).catch((e) => e);
+      expect(err).toBeInstanceOf(GuardError);
+      expect(err.restored).toBe(true);
+      expect(snapshotFiles(sim)).toEqual(oldFiles);
+      unlocked(sim);
+    }
+    const out = await firewallDefaultsProvider.create(await defaultsInputs(connection));
+    expect(out.outs.runtime.mode).toBe("hardware");
+  }, 60_000);
+
+  test("rollback puts the earlier config back as a guarded change of its own, and can itself be undone", async () => {
+    await firewallDefaultsProvider.create(await defaultsInputs(connection));
+    const newFiles = snapshotFiles(sim);
+    const shell = routerShell(optionsFor(sim));
+    const plan = await planRollback(shell, undefined);
+    expect(plan.target.description).toBe("FirewallDefaults: hardware offload");
+    await rollback(shell, optionsFor(sim), plan, DEFAULT_GUARD, await readFacts(shell));
     expect(snapshotFiles(sim)).toEqual(oldFiles);
     expect(await runtimeOf(sim)).toBe(oldRuntime);
-    expect((await listSnapshots(shell))[0].result).toMatch(/^restored manual \d+$/);
+    const [last] = await listSnapshots(shell);
+    expect(last).toMatchObject({ description: `rollback: put back offload off from before ${plan.target.txid} (FirewallDefaults: hardware offload)`, result: expect.stringMatching(/^confirmed/) });
+    // Rolling back the rollback returns to the change.
+    await rollback(shell, optionsFor(sim), await planRollback(shell, last.txid), DEFAULT_GUARD, await readFacts(shell));
+    expect(snapshotFiles(sim)).toEqual(newFiles);
   });
+
+  test("rollback during another change's window is refused, not silently undone by that window", async () => {
+    const first = await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
+    expect(first.outs.runtime.mode).toBe("software");
+    // A second change holds its window open while it soaks; the operator's rollback comes from another process.
+    const pending = firewallDefaultsProvider.update(first.id, first.outs, await defaultsInputs(connection, { soakSeconds: 3 }));
+    await sleep(1500);
+    const refused = await openwrtCli(sim, ["rollback"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/another change holds this router \(\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}: FirewallDefaults: hardware offload, waiting for confirmation until/);
+    expect((await pending).outs.runtime.mode).toBe("hardware");
+    // Its window ended (confirmed, untouched by the refused rollback); now a rollback goes through.
+    const rolled = await openwrtCli(sim, ["rollback"]);
+    expect(rolled.stdout).toMatch(/put back software offload/);
+    expect((await run(sim, "uci get firewall.@defaults[0].flow_offloading; uci -q get firewall.@defaults[0].flow_offloading_hw || echo absent")).stdout).toBe("1\nabsent\n");
+  }, 30_000);
 });
 
 describe("a driver that crashes under hardware offload", () => {
@@ -153,8 +276,8 @@ describe("a driver that crashes under hardware offload", () => {
       const inputs = await defaultsInputs(connection, { soakSeconds: 2, confirmTimeoutSeconds: 30 });
       const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
       expect(err).toBeInstanceOf(GuardError);
-      expect(err.message).toMatch(/it rebooted during the guard window and its boot hook restored the previous config/);
-      expect(sim.stats.boots).toBe(2);
+      expect(err.message).toMatch(/the router rebooted during the guard window .*and its boot hook restored the previous config before the firewall started: the router holds offload off again/);
+      expect(sim.stats.crashes).toBe(1);
       expect(snapshotFiles(sim)).toEqual(oldFiles);
       expect(await runtimeOf(sim)).toBe(oldRuntime);
       expect((await run(sim, "nft list flowtables")).stdout).not.toContain("flags offload");
@@ -166,38 +289,34 @@ describe("a driver that crashes under hardware offload", () => {
 });
 
 describe("openwrt-offload snapshots / rollback", () => {
-  test("list the kept snapshots and roll the newest back from the command line", async () => {
-    const { execFile } = await import("child_process");
-    const fs = await import("fs");
-    const path = await import("path");
-    const os = await import("os");
-    const cli = path.join(__dirname, "../../dist/cli/main.js");
+  test("list the kept snapshots and roll the newest back from the command line; a stale lock is broken only on request", async () => {
     const sim = await startSimulatedRouter({ profile: "x86-64-23.05" });
-    const keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cli-key-")), "id");
-    fs.writeFileSync(keyFile, sim.privateKey, { mode: 0o600 });
-    const openwrt = (command: string, hostKey = sim.hostKeyFingerprint) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(process.execPath, [cli, command, "--router", `127.0.0.1:${sim.port}`, "--identity", keyFile, "--host-key", hostKey], (err, stdout, stderr) =>
-          resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }),
-        ),
-      );
+    const openwrt = (command: string, extra: string[] = [], hostKey = sim.hostKeyFingerprint) => openwrtCli(sim, [command, ...extra], { hostKey });
     try {
       const connection = await connectionOf(sim);
       const oldFiles = snapshotFiles(sim);
       expect((await openwrt("snapshots")).stdout).toBe("no snapshots on this router\n");
       await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
       const listed = await openwrt("snapshots");
-      expect(listed.stdout).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6} {2}FirewallDefaults: software offload {2}\[confirmed \d{4}-/);
+      expect(listed.stdout).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6} {2}FirewallDefaults: software offload {2}\[confirmed \d{4}-/);
       const rolled = await openwrt("rollback");
-      expect(rolled).toMatchObject({ code: 0, stdout: expect.stringMatching(/^restored .* \(FirewallDefaults: software offload\) on root@127\.0\.0\.1:\d+; the firewall was reloaded\n$/) });
+      expect(rolled).toMatchObject({ code: 0, stdout: expect.stringMatching(/^root@127\.0\.0\.1:\d+: put back offload off \(from before .*: FirewallDefaults: software offload\); the firewall was reloaded\n$/) });
       expect(snapshotFiles(sim)).toEqual(oldFiles);
-      const again = await openwrt("rollback");
-      expect(again.code).toBe(1);
-      expect(again.stderr).toMatch(/nothing to roll back/);
-      const wrongKey = await openwrt("snapshots", "SHA256:" + "B".repeat(43));
+
+      // A lock whose transaction is gone (its owner crashed before anything was synced): only --break-stale clears it.
+      await run(sim, "ln -s ../offload-guard/tx/20260101T000000.000Z-000000/hook /etc/rc.d/S11offload-guard");
+      const held = await openwrt("rollback");
+      expect(held.code).toBe(1);
+      expect(held.stderr).toMatch(/another change holds this router \(20260101T000000.000Z-000000/);
+      const broke = await openwrt("rollback", ["--break-stale"]);
+      expect(broke.stdout).toMatch(/broke 20260101T000000.000Z-000000 \(no transaction\)/);
+      expect(broke.code).toBe(0);
+
+      const wrongKey = await openwrt("snapshots", [], "SHA256:" + "B".repeat(43));
       expect(wrongKey.code).toBe(1);
       expect(wrongKey.stderr).toMatch(/host key/i);
     } finally {
+      await getPool().closeAll();
       await sim.stop();
     }
   }, 60_000);

@@ -16,6 +16,7 @@ function facts(overrides: Partial<RouterFacts> = {}, offload: Partial<RouterFact
     firewall: "fw4",
     packageManager: "opkg",
     packages: { "kmod-nft-offload": "5.15.162-1" },
+    packageList: "kmod-nft-offload - 5.15.162-1\n",
     hwOffloadCapable: true,
     hwOffloadReason: "MediaTek PPE",
     devices: [],
@@ -33,6 +34,13 @@ function facts(overrides: Partial<RouterFacts> = {}, offload: Partial<RouterFact
 }
 
 describe("preflight", () => {
+  test("an unreadable package list (opkg locked) is never read as a missing package", () => {
+    const locked = facts({ packages: {}, packageList: "", packagesError: "opkg failed (exit 255): Could not lock /var/lock/opkg.lock" });
+    const { errors } = offloadPreflight(locked, { flowOffloading: true, flowOffloadingHw: false }, "refuse");
+    expect(errors).toEqual([expect.stringMatching(/^could not read the installed packages to check for kmod-nft-offload \(opkg failed .*Could not lock.*\); run again in a moment$/)]);
+    expect(classifyOffloadDrift(locked, { flowOffloading: true, flowOffloadingHw: false }).map((d) => d.class)).not.toContain("missing-package");
+  });
+
   test("hardware on a target without a flow engine is refused with the fix", () => {
     const { errors } = offloadPreflight(facts({ hwOffloadCapable: false, hwOffloadReason: "target x86/64 has no flow engine" }), { flowOffloading: true, flowOffloadingHw: true }, "refuse");
     expect(errors).toEqual(["hardware offload was requested but target x86/64 has no flow engine: set flowOffloadingHw: false (software offload still helps)"]);

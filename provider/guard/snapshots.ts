@@ -1,0 +1,84 @@
+import type { RouterFacts } from "../device/facts";
+import type { RouterShell } from "../device/shell";
+import type { ConnectionOptions } from "../transport";
+import { emptyChangeSet } from "../device/changeset";
+import { guardedApply, type GuardOptions } from "./guard";
+import { guardCommand, isTxid } from "./transaction";
+
+export interface SnapshotInfo {
+  txid: string;
+  description: string;
+  /** "confirmed <epoch>", "restored <reason> <epoch>", "aborted <reason> <epoch>", or "" while pending. */
+  result: string;
+  /** Epoch seconds when a pending change is restored unless confirmed. */
+  pendingUntil?: number;
+  /** What the snapshot holds, in words: what putting it back restores ("software offload"). */
+  restores: string;
+}
+
+export async function listSnapshots(shell: RouterShell): Promise<SnapshotInfo[]> {
+  const r = await shell.run(guardCommand("list"), { purpose: "list guard snapshots", retry: "safe", okExitCodes: "any" });
+  return r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [txid, description, result, deadline, restores] = line.split("|");
+      return { txid, description, result, restores: restores ?? "", ...(deadline ? { pendingUntil: Number(deadline) } : {}) };
+    });
+}
+
+/** What `rollback` would put back, before it does (also `--dry-run`). */
+export interface RollbackPlan {
+  target: SnapshotInfo;
+  /** The snapshot's manifest: paths restored (`f`), removed (`a`), links (`l`), devices (`h`), packages removed (`p`). */
+  entries: { kind: string; path: string; arg?: string }[];
+}
+
+export async function planRollback(shell: RouterShell, to: string | undefined): Promise<RollbackPlan> {
+  if (to !== undefined && !isTxid(to)) throw new Error(`not a transaction id: ${JSON.stringify(to)} (see openwrt-offload snapshots)`);
+  const snaps = await listSnapshots(shell);
+  const target = to ? snaps.find((s) => s.txid === to) : snaps.find((s) => s.result.startsWith("confirmed"));
+  if (!target) {
+    throw new Error(to ? `no snapshot ${to} on ${shell.router} (see openwrt-offload snapshots)` : `nothing to roll back on ${shell.router}: no confirmed change is kept`);
+  }
+  if (target.result === "") throw new Error(`${target.txid} on ${shell.router} is still waiting for confirmation; it is restored by itself if it is not confirmed`);
+  if (!target.result.startsWith("confirmed")) throw new Error(`${target.txid} on ${shell.router} was never applied or is already undone (${target.result.split(" ")[0]}); nothing to roll back`);
+  const manifest = await shell.run(guardCommand("manifest", target.txid), { purpose: `read the snapshot of ${target.txid}`, retry: "safe" });
+  const entries = manifest.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [kind, path, ...rest] = line.split(" ");
+      return { kind, path, ...(rest.length ? { arg: rest.join(" ") } : {}) };
+    })
+    .filter((e) => e.kind !== "t");
+  return { target, entries };
+}
+
+/**
+ * `openwrt-offload rollback`: puts a confirmed change's snapshot back, as a guarded transaction of
+ * its own — under the router's lock (refused while another window is open), snapshotted, armed and
+ * verified like any change, so a rollback that cuts the link is itself undone, and it shows up in the
+ * router's history as what it is. A rollback does not reinstall packages a restore of it would need.
+ */
+export async function rollback(shell: RouterShell, options: ConnectionOptions, plan: RollbackPlan, guard: GuardOptions, facts: RouterFacts): Promise<RouterFacts> {
+  const { target, entries } = plan;
+  const putBack = {
+    txid: target.txid,
+    paths: entries.filter((e) => e.kind === "f" || e.kind === "a" || e.kind === "l").map((e) => e.path),
+    devices: entries.filter((e) => e.kind === "h").map((e) => e.path),
+  };
+  return guardedApply(
+    shell,
+    options,
+    {
+      description: `rollback: put back ${target.restores || "the state"} from before ${target.txid} (${target.description})`,
+      restores: "the state before this rollback",
+      changes: { ...emptyChangeSet(), putBack },
+      verify: (f) => (f.offload.runtime.firewallRunning ? [] : ["the firewall is not running after the rollback"]),
+      checks: ["the firewall runs from the restored config"],
+    },
+    guard,
+    { firewall: facts.firewall },
+  );
+}
