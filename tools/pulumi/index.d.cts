@@ -40,5 +40,7 @@ export function pulumiEnv(
 ): { env: Record<string, string | undefined>; local: { home?: string; backend?: string } };
 export function buildPulumiCli(opts?: { log?: (line: string) => void }): Promise<boolean>;
 export function ensurePulumiCli(opts?: EnsureOptions): Promise<PulumiCli>;
+/** Whether ensurePulumiCli() can give a CLI here (built, a recent-enough one on PATH, or Go to build it). */
+export function pulumiCliAvailability(baseEnv?: Record<string, string | undefined>): { ok: boolean; reason?: string };
 /** Path of the Node.js 24 LTS binary under .cache/node/<version>/bin, fetched from npm on first use. */
 export function ensureNodeLts(opts?: { log?: (line: string) => void }): string;
