@@ -340,6 +340,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   private async serveSession(session: SshSession): Promise<void> {
     const { channel, command } = session;
     this.stats.execs++;
+    // Tests that sweep faults through an operation learn its steps from this (what ran, and when).
+    this.emit("exec", command ?? "");
     const latency = this.faultConfig.latencyMs ?? 0;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const cutAfterRun = this.shouldCutLink(command);

@@ -38,6 +38,11 @@ export interface GuardedChange {
   changes: ChangeSet;
   /** Packages this change installs: a restore removes them again. */
   installsPackages?: string[];
+  /**
+   * Packages this change removes. A half-removed package cannot be put back without its feed (at
+   * boot there is no network), so such a change only rolls forward: a restore finishes the removal.
+   */
+  removesPackages?: string[];
   /** Extra probe sections the verification needs (one exec with the facts). */
   verifySections?: Record<string, string>;
   verify: Verify;
@@ -72,6 +77,7 @@ export async function guardedApply(
       restores: change.restores,
       changes: change.changes,
       installsPackages: change.installsPackages ?? [],
+      removesPackages: change.removesPackages ?? [],
       firewall,
       confirmTimeoutSeconds: guard.enabled ? guard.confirmTimeoutSeconds : undefined,
     };
@@ -149,14 +155,14 @@ class Window {
         const status = parseStatus(extra.guardStatus.out);
         if (!status) throw new Error(`${shell.router}: the guard's status of ${txid} is unreadable: ${extra.guardStatus.out.slice(0, 200)}`);
         if (status.deadline) giveUpAt = Date.now() + (status.deadline - status.now) * 1000 + SETTLE_GRACE_MS;
-        if (status.result) return this.ended(status, facts, failure, cause);
+        if (status.result) return this.ended(status, facts, extra, failure, cause);
         if (status.running) {
           await sleep(RETRY_MS);
           continue;
         }
         if (!status.owner) {
           // No record at all: the router lost the transaction in a crash before it was armed, so nothing was applied.
-          if (!status.phase) return this.ended({ ...status, result: "aborted lost-before-armed" }, facts, failure, cause);
+          if (!status.phase) return this.ended({ ...status, result: "aborted lost-before-armed" }, facts, extra, failure, cause);
           throw new GuardError(`${shell.router}: transaction ${txid} of ${change.description} is in phase ${status.phase} without holding the router; check it with \`openwrt-offload snapshots\`.`, txid, false);
         }
         if (status.phase !== "applying") {
@@ -199,10 +205,20 @@ class Window {
   }
 
   /** The transaction has a result: confirmed is success; anything else says what the router holds now, and why. */
-  private ended(status: TxStatus, facts: RouterFacts, failure: string[] | undefined, cause: string | undefined): RouterFacts {
+  private ended(status: TxStatus, facts: RouterFacts, extra: Record<string, { rc: number; out: string }>, failure: string[] | undefined, cause: string | undefined): RouterFacts {
     const { shell, change, guard, txid } = this;
     const [what, reason, epoch] = status.result.split(" ");
     if (what === "confirmed") return facts;
+    if (what === "completed") {
+      // Rolled forward (a removal finished by the router): done, if the router shows it.
+      const problems = change.verify(facts, extra);
+      if (problems.length === 0) return facts;
+      throw new GuardError(
+        `${shell.router}: ${change.description} was finished by the router (${reason}${cause ? ` after ${cause}` : ""}) but it still does not verify: ${problems.join("; ")} (transaction ${txid}). Run it again.`,
+        txid,
+        false,
+      );
+    }
     const at = Number(epoch) ? ` at ${new Date(Number(epoch) * 1000).toISOString()}` : "";
     const holds = `the router holds ${change.restores} again`;
     let message: string;

@@ -13,6 +13,8 @@ import { createHash } from "crypto";
  * Each transaction lives in tx/TXID: meta (what it changes), restores (what its snapshot holds),
  * deadline, phase (locked → applying), manifest + files (the snapshot), result (confirmed, restored,
  * aborted). Every step leaves a state the router resolves by itself:
+ *   - the lock is taken only once its transaction's files (and this script) are on flash, so a hook
+ *     never survives a power cut without what it runs;
  *   - nothing is applied before the snapshot, the lock and phase=applying are synced to flash and a
  *     timer has proven it runs;
  *   - a crash before that leaves at most a lock whose transaction applied nothing: the boot hook
@@ -64,8 +66,10 @@ busy() {
 remove_package() {
 	if command -v apk >/dev/null; then apk del "$1" >/dev/null 2>&1; else opkg remove "$1" >/dev/null 2>&1; fi
 }
-# Puts the snapshot's files back (and removes packages its change installed); with "kernel", also what the
-# kernel runs from them: the firewall reloaded (restarted if it refuses) and flowtables the snapshot lacked deleted.
+# Puts the snapshot's files back and removes packages its change installed (p) — or, for a change that
+# removes packages (r), finishes removing them: a half-removed package cannot be put back without its feed
+# (and at boot there is no network), so such a change only ever rolls forward. With "kernel", also what
+# the kernel runs from the files: the firewall reloaded and flowtables the snapshot lacked deleted.
 put_back() {
 	local d=$G/tx/$1 bad=0 kind p arg
 	while read -r kind p arg; do
@@ -76,7 +80,7 @@ put_back() {
 		a) rm -f "$p" ;;
 		l) mkdir -p "\${p%/*}" && rm -f "$p" && ln -s "$arg" "$p" ;;
 		h) [ -n "$arg" ] && ethtool -K "$p" hw-tc-offload "$arg" >/dev/null 2>&1 ;;
-		p) remove_package "$p" ;;
+		p | r) remove_package "$p" ;;
 		esac
 	done < $d/manifest
 	while read -r kind p arg; do
@@ -91,9 +95,16 @@ put_back() {
 }
 put_kernel() {
 	local bad=0 ft
-	if ! /etc/init.d/firewall reload >/dev/null 2>&1; then
-		/etc/init.d/firewall restart >/dev/null 2>&1 || { echo "the firewall did not start from the restored config"; bad=1; }
+	# fw4's reload exits 0 even when nft rejects the ruleset, so first ask whether it would load. A flowtable
+	# whose flags changed cannot be redefined in place (nor passed by a restart's check): the forward chain lets
+	# go of every flowtable, they go, and the reload builds the ones the files declare.
+	if command -v fw4 >/dev/null && ! fw4 -q check; then
+		nft flush chain inet fw4 forward >/dev/null 2>&1
+		for ft in $(flowtables); do nft delete flowtable inet fw4 "$ft" >/dev/null 2>&1; done
 	fi
+	/etc/init.d/firewall reload >/dev/null 2>&1 || /etc/init.d/firewall restart >/dev/null 2>&1 ||
+		{ echo "the firewall did not start from the restored config"; bad=1; }
+	if command -v fw4 >/dev/null && ! fw4 -q check; then echo "the kernel does not take the restored firewall config"; bad=1; fi
 	for ft in $(flowtables); do
 		grep -qx "t $ft" "$G/tx/$1/manifest" || nft delete flowtable inet fw4 "$ft" || { echo "flowtable $ft stays in the kernel"; bad=1; }
 	done
@@ -105,7 +116,7 @@ restore() {
 	[ -f "$G/tx/$1/manifest" ] || { echo "no snapshot for $1"; return 1; }
 	put_back "$1" "$3"; bad=$?
 	sync
-	put "$G/tx/$1/result" "restored $2 $(now)"
+	if grep -q '^r ' "$G/tx/$1/manifest"; then put "$G/tx/$1/result" "completed $2 $(now)"; else put "$G/tx/$1/result" "restored $2 $(now)"; fi
 	release "$1"
 	sync
 	log "restored $1 ($2)"
@@ -145,6 +156,10 @@ lock)
 	echo locked > "$d/phase"
 	printf '#!/bin/sh\\n# offload-guard boot hook (pulumi-openwrt-offload)\\nexec sh %s boot\\n' "$G/guard.sh" > "$d/hook"
 	chmod 0755 "$d/hook"
+	# A lock whose transaction is not on flash was left by a power cut before its first sync: it never applied anything.
+	[ -L $HOOK ] && [ ! -e $HOOK ] && rm -f $HOOK
+	# The hook's target (and this script) reach flash before the hook can: a hook never survives without them.
+	sync
 	if ! ln -s "../offload-guard/tx/$tx/hook" $HOOK 2>/dev/null; then
 		rm -rf "$d"
 		busy
@@ -152,7 +167,8 @@ lock)
 	echo "locked $tx"
 	;;
 snapshot)
-	# snapshot TXID ITEM...: f:PATH (file, link or absence), h:DEVICE (hw-tc-offload), p:PACKAGE (installed by this change)
+	# snapshot TXID ITEM...: f:PATH (file, link or absence), h:DEVICE (hw-tc-offload), p:PACKAGE (installed by this change),
+	# r:PACKAGE (removed by this change)
 	tx=$2; d=$G/tx/$tx; shift 2
 	: > "$d/manifest.tmp"
 	for item in "$@"; do
@@ -163,6 +179,7 @@ snapshot)
 			else echo "a $p"; fi ;;
 		h:*) echo "h $p $(ethtool -k "$p" 2>/dev/null | sed -n 's/^hw-tc-offload: \\([a-z]*\\).*/\\1/p')" ;;
 		p:*) echo "p $p" ;;
+		r:*) echo "r $p" ;;
 		esac >> "$d/manifest.tmp" || exit 1
 	done
 	flowtables | sed 's/^/t /' >> "$d/manifest.tmp"

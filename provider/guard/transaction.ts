@@ -19,6 +19,8 @@ export interface Transaction {
   changes: ChangeSet;
   /** Packages this change installs: a restore removes them again. */
   installsPackages: string[];
+  /** Packages this change removes: it only rolls forward (a restore finishes the removal). */
+  removesPackages: string[];
   firewall: "fw3" | "fw4";
   /** undefined: unguarded (the lock still keeps other writers out, nothing restores). */
   confirmTimeoutSeconds: number | undefined;
@@ -45,8 +47,13 @@ function snapshotItems(tx: Transaction): string[] {
   const paths = touchedPaths(tx.changes);
   const devices = touchedDevices(tx.changes);
   for (const p of paths) if (!SAFE_PATH.test(p)) throw new Error(`guard: refusing to snapshot unusual path ${JSON.stringify(p)}`);
-  for (const w of [...devices, ...tx.installsPackages]) if (!SAFE_WORD.test(w)) throw new Error(`guard: refusing unusual name ${JSON.stringify(w)}`);
-  return [...paths.map((p) => `f:${p}`), ...devices.map((d) => `h:${d}`), ...tx.installsPackages.map((p) => `p:${p}`)];
+  for (const w of [...devices, ...tx.installsPackages, ...tx.removesPackages]) if (!SAFE_WORD.test(w)) throw new Error(`guard: refusing unusual name ${JSON.stringify(w)}`);
+  return [
+    ...paths.map((p) => `f:${p}`),
+    ...devices.map((d) => `h:${d}`),
+    ...tx.installsPackages.map((p) => `p:${p}`),
+    ...tx.removesPackages.map((p) => `r:${p}`),
+  ];
 }
 
 /** Writes the router-side script unless the router already holds this version. */
@@ -139,7 +146,7 @@ export function parseBegin(stdout: string, stderr: string): BeginOutcome | undef
 }
 
 export interface TxStatus {
-  /** "confirmed EPOCH", "restored REASON EPOCH", "aborted REASON EPOCH", or "" while open. */
+  /** "confirmed EPOCH", "restored REASON EPOCH", "completed REASON EPOCH" (rolled forward), "aborted REASON EPOCH", or "" while open. */
   result: string;
   phase: string;
   owner: boolean;

@@ -105,6 +105,7 @@ export const offloadPackagesProvider = {
     await write(shell, facts, props, 0, {
       description: `OffloadPackages: remove ${ours.join(", ")}`,
       restores: `${ours.join(", ")} installed`,
+      removesPackages: ours,
       changes: { ...emptyChangeSet(), commands: [removeCommand(facts, ours)] },
       verify: (after) =>
         after.packagesError
