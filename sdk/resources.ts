@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { lintOpenWrtShell } from "../openwrt/shell-lint";
 import type { DeviceOffloadUserInputs, FirewallDefaultsUserInputs, FlowtableUserInputs, OffloadPackagesUserInputs } from "./schemas";
 import { shim } from "./shim";
 import { placeholders, withSecretOutputs, type Drift, type Inputs, type RouterConnection, type RouterRef } from "./types";
@@ -16,6 +17,28 @@ function inputsOf(args: { router: RouterRef }): Record<string, unknown> {
 
 // The connection carries credentials; its echo in the outputs stays secret.
 const SECRET = ["connection"];
+
+type HealthChecks = FirewallDefaultsArgs["healthChecks"];
+
+/**
+ * A health check that calls something a stock OpenWrt router lacks (`timeout`, `sleep 0.5`, …)
+ * fails there, and the guard then restores every change: said in Pulumi's log, on the resource, as
+ * soon as the command is known (at preview).
+ */
+function warnAboutHealthChecks(checks: HealthChecks, resource: pulumi.Resource): void {
+  if (checks === undefined) return;
+  pulumi.output(checks).apply((list) => {
+    for (const check of list ?? []) {
+      const findings = lintOpenWrtShell(check.command);
+      if (findings.length === 0) continue;
+      pulumi.log.warn(
+        `health check "${check.name}": ${findings.map((f) => f.problem).join("; ")}. On a stock OpenWrt router it would fail, ` +
+          "and the guard would restore every change; use what OpenWrt has (e.g. `ping -c 1 -W 2 HOST`, whole-second `sleep`).",
+        resource,
+      );
+    }
+  });
+}
 
 export type FirewallDefaultsArgs = Args<FirewallDefaultsUserInputs>;
 
@@ -50,6 +73,7 @@ export class FirewallDefaults extends pulumi.dynamic.Resource {
       "openwrt",
       "FirewallDefaults",
     );
+    warnAboutHealthChecks(args.healthChecks, this);
   }
 
   /** Adopts the defaults of a router already in the program (id: `user@host:port/firewall/defaults`). */
@@ -79,6 +103,7 @@ export class Flowtable extends pulumi.dynamic.Resource {
       "openwrt",
       "Flowtable",
     );
+    warnAboutHealthChecks(args.healthChecks, this);
   }
 
   /** Adopts a flowtable this library wrote before (id: `user@host:port/flowtable/NAME`). */
@@ -107,6 +132,7 @@ export class OffloadPackages extends pulumi.dynamic.Resource {
       "openwrt",
       "OffloadPackages",
     );
+    warnAboutHealthChecks(args.healthChecks, this);
   }
 
   static get(name: string, id: pulumi.Input<pulumi.ID>, args: OffloadPackagesArgs, opts?: pulumi.CustomResourceOptions): OffloadPackages {
@@ -134,6 +160,7 @@ export class DeviceOffload extends pulumi.dynamic.Resource {
       "openwrt",
       "DeviceOffload",
     );
+    warnAboutHealthChecks(args.healthChecks, this);
   }
 
   static get(name: string, id: pulumi.Input<pulumi.ID>, args: DeviceOffloadArgs, opts?: pulumi.CustomResourceOptions): DeviceOffload {

@@ -16,7 +16,8 @@ import { debianVersion, type Recipe } from "./recipe";
 export function debianFiltered(apt: PrivateApt, cacheDir: string): Recipe {
   return {
     name: "debian-filtered",
-    files: ["openwrt-applets.txt"],
+    files: [],
+    key: openwrtAppletNames().join(" "),
     upstream: (offline) => apt.resolve("binary-busybox", ["download", "busybox"], offline),
     produce(dir, upstream) {
       const debDir = path.join(cacheDir, "apt", "debs");

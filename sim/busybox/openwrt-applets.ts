@@ -1,14 +1,9 @@
-import * as fs from "fs";
-import { dataFile } from "./paths";
+import { OPENWRT_APPLETS, OPENWRT_PATCH_APPLETS } from "../../openwrt/busybox";
 
-/** OpenWrt's only applets that upstream busybox lacks (OpenWrt patches); shell emulations stand in. */
-export const EMULATED_APPLETS = { lock: "bin/lock", netmsg: "bin/netmsg" } as const;
+/** OpenWrt's only applets that upstream busybox lacks (OpenWrt patches): where their shell emulations go. */
+export const EMULATED_APPLETS: Record<(typeof OPENWRT_PATCH_APPLETS)[number], string> = { lock: "bin/lock", netmsg: "bin/netmsg" };
 
-/** The applet names of a stock OpenWrt busybox (openwrt-applets.txt). */
+/** The applet names of a stock OpenWrt busybox. */
 export function openwrtAppletNames(): string[] {
-  return fs
-    .readFileSync(dataFile("openwrt-applets.txt"), "utf8")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !l.startsWith("#"));
+  return [...OPENWRT_APPLETS];
 }

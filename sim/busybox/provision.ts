@@ -64,6 +64,7 @@ function busyboxMode(): BusyboxMode {
 /** Covers every input: the recipe, its data files' content, and the exact Debian files (by checksum). */
 function cacheKey(recipe: Recipe, upstream: AptArtefact[]): string {
   const hash = createHash("sha256").update(`${recipe.name}\n`);
+  if (recipe.key) hash.update(`${recipe.key}\n`);
   for (const file of recipe.files) hash.update(`${file}\n`).update(fs.readFileSync(dataFile(file)));
   for (const a of upstream) hash.update(`${a.file} ${a.sha256}\n`);
   return hash.digest("hex").slice(0, 16);

@@ -6,6 +6,8 @@ export interface Recipe {
   name: string;
   /** Data files (in sim/busybox/) whose content shapes the result: a change makes a new cache entry. */
   files: string[];
+  /** Other inputs that shape the result (the applet list the links are filtered to). */
+  key?: string;
   /** The Debian files it starts from, as apt resolves them; undefined when `offline` and not yet resolved. */
   upstream(offline: boolean): AptArtefact[] | undefined;
   /** Writes `busybox` and `busybox.links` (applet paths relative to /) into `dir`; returns what it did, for the log line. */
