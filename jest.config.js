@@ -12,6 +12,8 @@ module.exports = {
   // The routers' busybox is built on a cold cache (about a minute): once, before any worker starts.
   globalSetup: "<rootDir>/test/global-setup.ts",
   testTimeout: 60000,
+  // Suites skipped for want of QEMU, Chromium or a Pulumi CLI are listed after the summary.
+  reporters: ["default", "<rootDir>/test/reporters/skip-notices.cjs"],
   // Simulated routers are real processes; two workers match this machine's two cores.
   maxWorkers: 2,
 };

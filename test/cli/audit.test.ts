@@ -5,6 +5,7 @@ import { pathToFileURL } from "url";
 import { startSimulatedFleet, startSimulatedRouter, type SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import type { AuditRecord } from "../../cli/audit-record";
 import { requireBuiltCli, runCli, tempDir, writeInventory, type CliResult } from "./fleet";
+import { describeIf, type Availability } from "../helpers/requirements";
 
 /**
  * `openwrt-offload audit` against a small mixed fleet: fw3 and fw4, a hardware flow engine with and
@@ -160,12 +161,9 @@ describe("audit --html", () => {
     for (const r of records) expect(html).toContain(`<h2>${r.name}</h2>`);
   });
 
-  const chromium = fs.existsSync(CHROMIUM);
-  if (!chromium && process.env.CI !== "true") {
-    console.warn(`skipping the HTML report's browser check: ${CHROMIUM} is not installed (apt-get install chromium); CI runs it`);
-  }
-  (chromium || process.env.CI === "true" ? test : test.skip)(
-    chromium || process.env.CI === "true" ? "loads in headless Chromium without console errors and shows every router" : `loads in headless Chromium (skipped: ${CHROMIUM} is not installed)`,
+  const chromium: Availability = fs.existsSync(CHROMIUM) ? { ok: true } : { ok: false, reason: `${CHROMIUM} is not installed (apt-get install chromium)` };
+  describeIf(chromium, "in headless Chromium", () => test(
+    "it loads without console errors and shows every router",
     async () => {
       const { chromium: browserType } = await import("playwright-core");
       const browser = await browserType.launch({
@@ -203,5 +201,5 @@ describe("audit --html", () => {
       }
     },
     30_000,
-  );
+  ));
 });

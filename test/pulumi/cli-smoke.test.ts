@@ -5,6 +5,7 @@ import * as path from "path";
 import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { ensureNodeLts, ensurePulumiCli, PulumiCli, pulumiCliAvailability } from "../../tools/pulumi/index.cjs";
 import { run } from "../helpers/sim-client";
+import { describeIf } from "../helpers/requirements";
 
 /**
  * examples/quickstart through the real Pulumi CLI (tools/pulumi: the user's recent-enough `pulumi`, else the one
@@ -97,21 +98,7 @@ function projectCopy(pulumiYaml: string, into: string): string {
   return dir;
 }
 
-/** Like test/vm's describeWithRouterVm: skipped with a notice locally when no CLI can be had, a failure in CI. */
-function describeWithPulumi(title: string, body: () => void): void {
-  const availability = pulumiCliAvailability();
-  if (availability.ok) return describe(title, body);
-  if (process.env.CI === "true") {
-    test(`${title}: the Pulumi CLI must be available in CI`, () => {
-      throw new Error(availability.reason);
-    });
-    return;
-  }
-  console.warn(`${title}: skipped, ${availability.reason}`);
-  test.skip(`${title}: skipped, ${availability.reason}`, () => undefined);
-}
-
-describeWithPulumi("examples/quickstart through the real Pulumi CLI", () => {
+describeIf(pulumiCliAvailability(), "examples/quickstart through the real Pulumi CLI", () => {
   beforeAll(async () => {
     if (!fs.existsSync(path.join(REPO, "dist/provider/index.js"))) {
       throw new Error("the programs load this package from dist/: run `npm run build` first (npm test does)");

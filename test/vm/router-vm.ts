@@ -7,6 +7,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { getPool, parseConnectionOptions, shellQuote, type ConnectionOptions } from "../../provider/transport";
 import type { RouterShell } from "../../provider/device/shell";
 import type { RouterConnection } from "../../sdk/types";
+import { onPath } from "../../sim/busybox/host-tools";
+import { describeIf, type Availability } from "../helpers/requirements";
 
 /**
  * A real Linux kernel with nftables flowtables, in QEMU, reached over SSH on a loopback port. The image comes from
@@ -18,19 +20,6 @@ const IMAGE_FILES = ["vmlinux", "initramfs.cpio.lz4", "id_ed25519", "host_key.pu
 const QEMU = "qemu-system-x86_64";
 /** Under TCG on a busy 2-core machine boots take 3.5-5 s; the margin is for CI running other suites alongside. */
 const BOOT_TIMEOUT_MS = 90_000;
-
-export type Availability = { ok: true } | { ok: false; reason: string };
-
-function onPath(program: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, program), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 export function routerVmAvailability(): Availability {
   if (process.platform !== "linux" || process.arch !== "x64") return { ok: false, reason: `the router VM needs x86-64 Linux (this is ${process.platform}/${process.arch})` };
@@ -224,23 +213,7 @@ export async function startRouterVm(): Promise<RouterVm> {
   }
 }
 
-/**
- * Declares `body` as a suite when the router VM can run. Otherwise the run shows why: locally a warning and a skipped
- * test named after the reason; in CI (CI=true) a failing test, because there these checks must run.
- */
+/** Declares `body` as a suite when the router VM can run (see describeIf). */
 export function describeWithRouterVm(title: string, body: () => void): void {
-  const availability = routerVmAvailability();
-  if (availability.ok) {
-    describe(title, body);
-    return;
-  }
-  const name = `${title}: skipped, ${availability.reason}`;
-  if (process.env.CI === "true") {
-    test(`${title}: the router VM must run in CI`, () => {
-      throw new Error(availability.reason);
-    });
-    return;
-  }
-  console.warn(name);
-  test.skip(name, () => undefined);
+  describeIf(routerVmAvailability(), title, body);
 }
