@@ -58,7 +58,7 @@ export class Router extends pulumi.dynamic.Resource {
       shim("router"),
       name,
       { ...args, ...placeholders(OUTPUTS) },
-      withSecretOutputs(opts, ["connection", "password", "privateKey", "privateKeyPassphrase"]),
+      withSecretOutputs(opts, ["connection", "password", "privateKey", "privateKeyPassword"]),
       "openwrt",
       "Router",
     );

@@ -5,7 +5,7 @@ export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /**
  * A router's connection as resources carry it. It has the shape of @pulumi/command's
- * `remote.ConnectionArgs` (host, port, user, password, privateKey, privateKeyPassphrase, hostKey), so
+ * `remote.ConnectionArgs` (host, port, user, password, privateKey, privateKeyPassword, agentSocketPath, hostKey), so
  * `new remote.Command("x", { connection: router.connection, create: "..." })` works; `hostKey` is
  * the router's public key as pinned when the Router was created.
  */
@@ -15,10 +15,10 @@ export interface RouterConnection {
   user?: string;
   password?: string;
   privateKey?: string;
-  privateKeyPassphrase?: string;
+  privateKeyPassword?: string;
   hostKey?: string;
   insecureIgnoreHostKey?: boolean;
-  agent?: string;
+  agentSocketPath?: string;
   connectTimeoutMs?: number;
   execTimeoutMs?: number;
 }

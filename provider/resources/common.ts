@@ -21,10 +21,10 @@ const CONNECTION_KEYS = [
   "user",
   "password",
   "privateKey",
-  "privateKeyPassphrase",
+  "privateKeyPassword",
   "hostKey",
   "insecureIgnoreHostKey",
-  "agent",
+  "agentSocketPath",
   "connectTimeoutMs",
   "execTimeoutMs",
 ] as const;

@@ -35,7 +35,7 @@ export interface RouterOutputs extends RouterInputs, RouterFactOutputs {
 }
 
 const IDENTITY = ["host", "port", "user"] as const;
-const SETTINGS = ["password", "privateKey", "privateKeyPassphrase", "hostKey", "trustOnFirstUse", "insecureIgnoreHostKey", "connectTimeoutMs", "execTimeoutMs"] as const;
+const SETTINGS = ["password", "privateKey", "privateKeyPassword", "hostKey", "trustOnFirstUse", "insecureIgnoreHostKey", "connectTimeoutMs", "execTimeoutMs"] as const;
 const FIRMWARE = (o: RouterFactOutputs) => JSON.stringify([o.release.version, o.release.revision, o.kernel, o.target, o.firewall, o.packageManager]);
 
 export function factOutputs(facts: RouterFacts): RouterFactOutputs {
@@ -114,9 +114,9 @@ async function connectAndDescribe(inputs: RouterInputs): Promise<RouterOutputs> 
     user: options.user,
     password: inputs.password,
     privateKey: inputs.privateKey,
-    privateKeyPassphrase: inputs.privateKeyPassphrase,
+    privateKeyPassword: inputs.privateKeyPassword,
     // Every later operation pins the key seen now; with insecureIgnoreHostKey the user opted out.
-    agent: inputs.agent,
+    agentSocketPath: inputs.agentSocketPath,
     ...(inputs.insecureIgnoreHostKey ? { insecureIgnoreHostKey: true } : { hostKey: seen.hostPublicKey }),
     connectTimeoutMs: inputs.connectTimeoutMs,
     execTimeoutMs: inputs.execTimeoutMs,

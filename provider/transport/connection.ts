@@ -105,8 +105,8 @@ export class Connection {
           username: options.user,
           password: options.password?.reveal(),
           privateKey: options.privateKey?.reveal(),
-          passphrase: options.privateKeyPassphrase?.reveal(),
-          agent: options.agent,
+          passphrase: options.privateKeyPassword?.reveal(),
+          agent: options.agentSocketPath,
           readyTimeout: options.connectTimeoutMs,
           hostVerifier: (blob: Buffer): boolean => {
             hostKey = describeHostKey(blob);
@@ -288,7 +288,7 @@ function authMethods(options: ConnectionOptions): string[] {
   return [
     ...(options.password !== undefined ? ["password"] : []),
     ...(options.privateKey !== undefined ? ["privateKey"] : []),
-    ...(options.agent !== undefined ? ["agent"] : []),
+    ...(options.agentSocketPath !== undefined ? ["agent"] : []),
   ];
 }
 

@@ -61,7 +61,7 @@ export class AuthenticationError extends TransportError {
       router,
       "connect",
       `authentication failed (tried: ${methods.join(", ") || "none"}); check user, password, privateKey, ` +
-        "privateKeyPassphrase or agent",
+        "privateKeyPassword or agentSocketPath",
     );
   }
 }

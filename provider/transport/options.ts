@@ -48,9 +48,9 @@ export const connectionOptionsSchema = z
     password: secret.optional(),
     /** OpenSSH or PEM private key text. */
     privateKey: z.string().min(1).pipe(secret).optional(),
-    privateKeyPassphrase: secret.optional(),
+    privateKeyPassword: secret.optional(),
     /** Path of an ssh-agent socket, e.g. process.env.SSH_AUTH_SOCK. */
-    agent: z.string().min(1).optional(),
+    agentSocketPath: z.string().min(1).optional(),
     /** Pinned SHA256 fingerprint of the router's host key. */
     hostKey: z
       .string()
@@ -90,21 +90,21 @@ export const connectionOptionsSchema = z
         message: `hostKey, trustOnFirstUse and insecureIgnoreHostKey are exclusive; set exactly one (got ${modes.join(" and ")})`,
       });
     }
-    if (options.password === undefined && options.privateKey === undefined && options.agent === undefined) {
+    if (options.password === undefined && options.privateKey === undefined && options.agentSocketPath === undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["password"],
         message:
-          'no authentication method: set password (may be "" for a router without one), privateKey, or agent ' +
+          'no authentication method: set password (may be "" for a router without one), privateKey, or agentSocketPath ' +
           "(an ssh-agent socket path such as process.env.SSH_AUTH_SOCK)",
       });
     }
-    if (options.privateKeyPassphrase !== undefined && options.privateKey === undefined) {
-      ctx.addIssue({ code: "custom", path: ["privateKeyPassphrase"], message: "privateKeyPassphrase needs privateKey" });
+    if (options.privateKeyPassword !== undefined && options.privateKey === undefined) {
+      ctx.addIssue({ code: "custom", path: ["privateKeyPassword"], message: "privateKeyPassword needs privateKey" });
     }
     if (options.privateKey !== undefined) {
       // Parsing here turns a bad key or passphrase into a field error at validation time instead of a connect failure.
-      const parsed = utils.parseKey(options.privateKey.reveal(), options.privateKeyPassphrase?.reveal());
+      const parsed = utils.parseKey(options.privateKey.reveal(), options.privateKeyPassword?.reveal());
       if (parsed instanceof Error) {
         ctx.addIssue({
           code: "custom",
@@ -154,14 +154,14 @@ export function parseConnectionOptions(input: unknown): ConnectionOptions {
   return result.data;
 }
 
-type SecretFields = { password?: Secret; privateKey?: Secret; privateKeyPassphrase?: Secret };
+type SecretFields = { password?: Secret; privateKey?: Secret; privateKeyPassword?: Secret };
 
 /**
  * Removes credentials from text that may have picked them up (ssh2 messages, remote stderr). Multi-line secrets
  * (private keys) are also removed line by line, in case a fragment was quoted.
  */
 export function redactSecrets(text: string, options: SecretFields): string {
-  const values = [options.password, options.privateKey, options.privateKeyPassphrase]
+  const values = [options.password, options.privateKey, options.privateKeyPassword]
     .flatMap((value) => {
       const revealed = value?.reveal() ?? "";
       return [revealed, ...revealed.split(/\r?\n/).filter((line) => line.trim().length >= 8)];

@@ -34,10 +34,10 @@ export interface HostKeyInfo {
 /** Delay before the first connect retry; doubled for each further attempt. */
 const CONNECT_BACKOFF_MS = 250;
 
-const SECRET_FIELDS = ["password", "privateKey", "privateKeyPassphrase"] as const;
+const SECRET_FIELDS = ["password", "privateKey", "privateKeyPassword"] as const;
 
 function sameCredentials(a: ConnectionOptions, b: ConnectionOptions): boolean {
-  return a.agent === b.agent && SECRET_FIELDS.every((field) => a[field]?.reveal() === b[field]?.reveal());
+  return a.agentSocketPath === b.agentSocketPath && SECRET_FIELDS.every((field) => a[field]?.reveal() === b[field]?.reveal());
 }
 
 function samePolicy(a: HostKeyPolicy, b: HostKeyPolicy): boolean {

@@ -74,7 +74,7 @@ function options(extra: Partial<ConnectionOptionsInput> = {}) {
     port: server.port,
     user: server.user,
     connectRetries: 0,
-    ...(extra.privateKey === undefined && extra.agent === undefined && !("password" in extra) ? { password: server.password } : {}),
+    ...(extra.privateKey === undefined && extra.agentSocketPath === undefined && !("password" in extra) ? { password: server.password } : {}),
     ...(extra.trustOnFirstUse || extra.insecureIgnoreHostKey ? {} : { hostKey: server.hostKeyFingerprint }),
     ...extra,
   });
@@ -92,12 +92,12 @@ describe("authentication", () => {
   });
 
   it("logs in with a passphrase-protected private key", async () => {
-    const opts = options({ privateKey: encryptedKey.private, privateKeyPassphrase: PASSPHRASE });
+    const opts = options({ privateKey: encryptedKey.private, privateKeyPassword: PASSPHRASE });
     expect((await pool.exec(opts, "echo enc", { purpose: "smoke" })).stdout).toBe("enc\n");
   });
 
   it("rejects a wrong or missing passphrase at validation time, without echoing key or passphrase", () => {
-    for (const extra of [{ privateKeyPassphrase: "wrong-password-123" }, {}]) {
+    for (const extra of [{ privateKeyPassword: "wrong-password-123" }, {}]) {
       let error: unknown;
       try {
         options({ privateKey: encryptedKey.private, ...extra });
@@ -132,7 +132,7 @@ describe("authentication", () => {
     });
 
     it("logs in with a key held by the agent", async () => {
-      const result = await pool.exec(options({ agent: socketPath }), "echo agent", { purpose: "smoke" });
+      const result = await pool.exec(options({ agentSocketPath: socketPath }), "echo agent", { purpose: "smoke" });
       expect(result.stdout).toBe("agent\n");
     });
   });
@@ -254,7 +254,7 @@ describe("secrets never show", () => {
     for (const opts of [
       options(),
       options({ privateKey: userKey.private }),
-      options({ privateKey: encryptedKey.private, privateKeyPassphrase: PASSPHRASE }),
+      options({ privateKey: encryptedKey.private, privateKeyPassword: PASSPHRASE }),
     ]) {
       expectNoSecrets(opts);
       expect(inspect(opts)).toContain("[secret]");
@@ -273,7 +273,7 @@ describe("secrets never show", () => {
   });
 
   it("in a pool or its counters", async () => {
-    await pool.exec(options({ privateKey: encryptedKey.private, privateKeyPassphrase: PASSPHRASE }), "true", { purpose: "smoke" });
+    await pool.exec(options({ privateKey: encryptedKey.private, privateKeyPassword: PASSPHRASE }), "true", { purpose: "smoke" });
     expectNoSecrets(pool);
     expectNoSecrets(pool.counters);
   });

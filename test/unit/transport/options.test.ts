@@ -38,7 +38,7 @@ describe("connection options", () => {
     });
     expect(options.password?.reveal()).toBe("pw-123456");
     expect(parseConnectionOptions({ ...base, host: "fd00::1", port: 2222, user: "admin" }).router).toBe("admin@[fd00::1]:2222");
-    expect(parseConnectionOptions({ host: "r", agent: "/run/agent.sock", trustOnFirstUse: true }).hostKeyPolicy).toEqual({
+    expect(parseConnectionOptions({ host: "r", agentSocketPath: "/run/agent.sock", trustOnFirstUse: true }).hostKeyPolicy).toEqual({
       mode: "trustOnFirstUse",
     });
     expect(parseConnectionOptions({ host: "r", password: "", insecureIgnoreHostKey: true }).hostKeyPolicy).toEqual({
@@ -72,10 +72,10 @@ describe("connection options", () => {
   it("requires an authentication method", () => {
     const [issue] = issues({ host: "r", hostKey: FP });
     expect(issue.path).toBe("password");
-    expect(issue.message).toMatch(/set password .*, privateKey, or agent/);
-    expect(issues({ ...base, privateKeyPassphrase: "p" })[0]).toEqual({
-      path: "privateKeyPassphrase",
-      message: "privateKeyPassphrase needs privateKey",
+    expect(issue.message).toMatch(/set password .*, privateKey, or agentSocketPath/);
+    expect(issues({ ...base, privateKeyPassword: "p" })[0]).toEqual({
+      path: "privateKeyPassword",
+      message: "privateKeyPassword needs privateKey",
     });
   });
 
