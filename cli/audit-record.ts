@@ -1,7 +1,10 @@
-import { offloadPackageFor } from "../provider/device/drift";
+import { DEFAULT_MIN_FREE_KIB, writeRefusals } from "../provider/device/apply";
+import { emptyChangeSet, isEmpty, type ChangeSet } from "../provider/device/changeset";
+import { runtimeDrift } from "../provider/device/drift";
 import type { RouterFacts } from "../provider/device/facts";
-import { requestedMode, runningMode } from "../provider/device/offload";
-import type { FleetSqmPolicy, Mode } from "../provider/fleet/policy";
+import { modeWords, planOffload, requestedMode, runningMode, runtimeMismatches } from "../provider/device/offload";
+import { offloadPreflight } from "../provider/device/preflight";
+import { intentFor, type Mode } from "../provider/fleet/policy";
 import { decisionFor, type FleetCliOptions } from "./fleet-options";
 import type { ScanFailureKind, ScanResult } from "./fleet-scan";
 
@@ -11,7 +14,8 @@ import type { ScanFailureKind, ScanResult } from "./fleet-scan";
  */
 export const FLASH_MARGIN_KIB = 256;
 
-export type ConflictKind = "sqm" | "missing-package" | "old-kernel" | "full-flash" | "foreign-staged-changes" | "config-runtime-mismatch" | ScanFailureKind;
+/** "refused": what `up` would refuse (the resources' own preflight); the others are what an audit warns about. */
+export type ConflictKind = "refused" | "sqm" | "old-kernel" | "full-flash" | "config-runtime-mismatch" | ScanFailureKind;
 
 export interface Conflict {
   kind: ConflictKind;
@@ -48,42 +52,32 @@ export function configuredMode(facts: RouterFacts): Mode {
   return requestedMode({ flowOffloading: config.flowOffloading, flowOffloadingHw: config.flowOffloading && config.flowOffloadingHw });
 }
 
-function conflictsOf(facts: RouterFacts, recommended: Mode, sqmPolicy: FleetSqmPolicy): Conflict[] {
+/**
+ * What stands in the way, judged as `up` would judge it: the fleet's FirewallDefaults change for
+ * the recommended mode goes through the resource's own preflight (refusals: what up refuses; its
+ * warnings), plus what audits look for beyond one change (old kernel, flash margin, what the kernel
+ * runs against uci).
+ */
+function conflictsOf(facts: RouterFacts, recommended: Mode, router: string): Conflict[] {
   const conflicts: Conflict[] = [];
-  const configured = configuredMode(facts);
-  const running = runningMode(facts);
-  if (sqmPolicy !== "ignore") {
-    for (const q of facts.sqm.filter((q) => q.enabled && facts.zones.some((z) => z.devices.includes(q.interface) || z.networks.includes(q.interface)))) {
-      conflicts.push({
-        kind: "sqm",
-        detail: `SQM instance "${q.name}" shapes ${q.interface}: hardware-offloaded flows bypass its qdiscs, software-offloaded flows skip nftables marking`,
-      });
-    }
-  }
-  const pkg = offloadPackageFor(facts);
-  if (!facts.packagesError && !(pkg in facts.packages) && (recommended !== "off" || configured !== "off")) {
-    conflicts.push({ kind: "missing-package", detail: `${pkg} is not installed: the kernel cannot offload flows until it is (${facts.packageManager} install ${pkg})` });
-  }
-  if (!facts.kernelSupported) {
+  const intent = intentFor(recommended);
+  // OffloadFleet gives its FirewallDefaults sqmPolicy "warn": the policy, not the resource, decides around SQM.
+  const { refusals, warnings } = offloadPreflight(facts, intent, "warn");
+  const change: ChangeSet = { ...emptyChangeSet(), uci: [{ pkg: "firewall", changes: planOffload(facts, intent) }], reloadFirewall: true };
+  const writes = isEmpty(change) && runtimeMismatches(facts, intent).length === 0 ? [] : writeRefusals(router, facts, change, DEFAULT_MIN_FREE_KIB);
+  for (const r of [...refusals, ...writes]) conflicts.push({ kind: "refused", detail: `up would refuse ${modeWords(recommended)}: ${r.message}` });
+  for (const w of warnings) conflicts.push({ kind: w.startsWith("SQM") ? "sqm" : "old-kernel", detail: w });
+  if (!facts.kernelSupported && !warnings.some((w) => w.startsWith("kernel"))) {
     conflicts.push({ kind: "old-kernel", detail: `kernel ${facts.kernel} is older than 5.4: flow offloading there is known to be unstable` });
   }
-  if (facts.overlay && facts.overlay.availKiB < FLASH_MARGIN_KIB) {
+  if (facts.overlay && facts.overlay.availKiB < FLASH_MARGIN_KIB && !writes.some((r) => r.property === "minFreeKiB")) {
     conflicts.push({
       kind: "full-flash",
-      detail: `${facts.overlay.availKiB} KiB free on ${facts.overlay.mount} (below the ${FLASH_MARGIN_KIB} KiB margin): uci commits and package installs may fail`,
+      detail: `${facts.overlay.availKiB} KiB free on ${facts.overlay.mount} (below the ${FLASH_MARGIN_KIB} KiB margin): package installs may fail`,
     });
   }
-  const staged = Object.entries(facts.stagedChanges).filter(([, lines]) => lines.length > 0);
-  if (staged.length > 0) {
-    conflicts.push({
-      kind: "foreign-staged-changes",
-      detail: `uncommitted uci changes (${staged.map(([pkg, lines]) => `${pkg}: ${lines.length}`).join(", ")}) that any commit would sweep in: commit or revert them first`,
-    });
-  }
-  if (configured !== running) {
-    const fellBack = configured === "hardware" && running === "software";
-    conflicts.push({ kind: "config-runtime-mismatch", detail: `uci says ${configured}, the kernel runs ${running}${fellBack ? " (fw4 fell back from hardware)" : ""}` });
-  }
+  const runtime = runtimeDrift(configuredMode(facts), runningMode(facts));
+  if (runtime) conflicts.push({ kind: "config-runtime-mismatch", detail: `${runtime.class}: ${runtime.detail}` });
   return conflicts;
 }
 
@@ -127,7 +121,7 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
     configuredMode: configured,
     runningMode: runningMode(facts),
     overlay: facts.overlay ? { availKiB: facts.overlay.availKiB, totalKiB: facts.overlay.totalKiB } : null,
-    conflicts: conflictsOf(facts, decision.mode, opts.sqmPolicy),
+    conflicts: conflictsOf(facts, decision.mode, `${router.host}:${router.port}`),
     recommendation: { ...decision, change: decision.mode !== configured },
   };
 }

@@ -41,7 +41,8 @@ function driftRecord(result: ScanResult, declaration: StackDeclaration | undefin
     const decision = decisionFor(router, facts, opts);
     declared = { ...decision, source: router.mode && router.mode !== "auto" ? "inventory" : "policy" };
   }
-  const drift = classifyOffloadDrift(facts, declaration?.declared ?? intentFor(declared.mode), declaration?.firmware);
+  // Without a stack, nothing says this project ever applied the inventory's mode: "not-applied" is possible.
+  const drift = classifyOffloadDrift(facts, declaration?.declared ?? intentFor(declared.mode), { firmware: declaration?.firmware, managed: declaration !== undefined });
   return {
     name: router.name,
     host: router.host,

@@ -6,7 +6,8 @@ import type { HealthCheck } from "../provider/guard";
 import { FirewallDefaults, OffloadPackages } from "./resources";
 import { Router } from "./router";
 import { shim } from "./shim";
-import type { Drift } from "./types";
+import type { FleetVerdictInputs, LastApply, WaveGateInputs } from "./schemas";
+import { placeholders, type Drift, type Inputs } from "./types";
 
 export interface OffloadFleetArgs {
   /** An inventory file (YAML or JSON; see provider/fleet/inventory.ts) or its routers. */
@@ -34,7 +35,8 @@ export interface RouterSummary {
   reason: string;
   modeRunning: "off" | "software" | "hardware";
   drift: Drift["class"][];
-  guard: "unchanged" | "confirmed" | "refused" | "restored" | "failed";
+  /** What this up did to the router ("not-started" when an earlier wave halted the rollout). */
+  guard: LastApply["status"];
   detail: string;
 }
 
@@ -47,6 +49,8 @@ export interface RouterSummary {
 export class OffloadFleet extends pulumi.ComponentResource {
   declare readonly routers: Record<string, Router>;
   declare readonly summary: pulumi.Output<RouterSummary[]>;
+  /** Each wave's gate, in a line: "wave 2 passed: 1 of 3 routers restored, within the budget of 1". */
+  declare readonly waves: pulumi.Output<string[]>;
 
   constructor(name: string, args: OffloadFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openwrt:index:OffloadFleet", name, {}, opts);
@@ -55,8 +59,8 @@ export class OffloadFleet extends pulumi.ComponentResource {
     const policy = args.policy ?? "auto";
     const routers: Record<string, Router> = {};
     const summaries: pulumi.Output<RouterSummary>[] = [];
-    let gate: pulumi.Resource | undefined;
-    let priorFailures: pulumi.Input<number> = 0;
+    const gates: WaveGate[] = [];
+    let gate: WaveGate | undefined;
 
     planWaves(inventory, args.waves).forEach((wave, index) => {
       const results = wave.map((r) => {
@@ -76,7 +80,9 @@ export class OffloadFleet extends pulumi.ComponentResource {
         );
         routers[r.name] = router;
         const after = gate ? [gate] : [];
-        const pkgs = args.installPackages === false ? undefined : new OffloadPackages(`${name}-${r.name}-pkgs`, { router }, { parent: this, dependsOn: after });
+        // A closed gate halts the waves after it: their routers are read, never written.
+        const halted = gate?.haltedAfter ?? "";
+        const pkgs = args.installPackages === false ? undefined : new OffloadPackages(`${name}-${r.name}-pkgs`, { router, halted }, { parent: this, dependsOn: after });
         const decision: pulumi.Output<Decision> = pulumi
           .all([router.target, router.firewall, router.kernel, router.kernelSupported, router.hwOffloadCapable, router.sqm, router.zones])
           .apply(([target, firewall, kernel, kernelSupported, hwOffloadCapable, sqm, zones]) =>
@@ -94,6 +100,7 @@ export class OffloadFleet extends pulumi.ComponentResource {
             confirmTimeoutSeconds: args.confirmTimeoutSeconds,
             soakSeconds: args.soakSeconds,
             healthChecks: args.healthChecks,
+            halted,
           },
           { parent: this, dependsOn: pkgs ? [pkgs, ...after] : after },
         );
@@ -111,40 +118,44 @@ export class OffloadFleet extends pulumi.ComponentResource {
         summaries.push(summary);
         return summary;
       });
-      const waveGate: WaveGate = new WaveGate(
+      gate = new WaveGate(
         `${name}-wave-${index + 1}`,
         {
           fleet: name,
           wave: index + 1,
           failureBudget: args.failureBudget ?? 0,
-          priorFailures,
+          priorFailures: gate?.failures ?? 0,
+          halted: gate?.haltedAfter ?? "",
           results: pulumi.all(results).apply((rs) => rs.map((s) => ({ router: s.name, status: s.guard, detail: s.detail }))),
         },
         { parent: this },
       );
-      gate = waveGate;
-      priorFailures = waveGate.failures;
+      gates.push(gate);
     });
 
     this.routers = routers;
     this.summary = pulumi.all(summaries);
-    this.registerOutputs({ summary: this.summary });
+    this.waves = pulumi.all(gates.map((g) => g.note));
+    // Last of all, once every router's outputs are recorded: a halted rollout fails the up here.
+    new FleetVerdict(`${name}-verdict`, { fleet: name, halted: gate?.haltedAfter ?? "", routers: inventory.length }, { parent: this, dependsOn: gates });
+    this.registerOutputs({ summary: this.summary, waves: this.waves });
   }
-}
-
-interface WaveGateArgs {
-  fleet: pulumi.Input<string>;
-  wave: pulumi.Input<number>;
-  failureBudget: pulumi.Input<number>;
-  priorFailures: pulumi.Input<number>;
-  results: pulumi.Input<{ router: string; status: string; detail: string }[]>;
 }
 
 /** The checkpoint between two waves (provider/resources/wave-gate.ts). */
 class WaveGate extends pulumi.dynamic.Resource {
   declare readonly failures: pulumi.Output<number>;
+  declare readonly haltedAfter: pulumi.Output<string>;
+  declare readonly note: pulumi.Output<string>;
 
-  constructor(name: string, args: WaveGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(shim("waveGate"), name, { ...args, failures: undefined }, opts, "openwrt", "WaveGate");
+  constructor(name: string, args: Inputs<WaveGateInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(shim("waveGate"), name, { ...args, ...placeholders(["failures", "haltedAfter", "note"]) }, opts, "openwrt", "WaveGate");
+  }
+}
+
+/** Fails the up when the rollout was halted (provider/resources/wave-gate.ts). */
+class FleetVerdict extends pulumi.dynamic.Resource {
+  constructor(name: string, args: Inputs<FleetVerdictInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(shim("fleetVerdict"), name, args, opts, "openwrt", "FleetVerdict");
   }
 }

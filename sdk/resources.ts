@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lintOpenWrtShell } from "../openwrt/shell-lint";
-import type { DeviceOffloadUserInputs, FirewallDefaultsUserInputs, FlowtableUserInputs, OffloadPackagesUserInputs } from "./schemas";
+import type { DeviceOffloadUserInputs, FirewallDefaultsUserInputs, FlowtableUserInputs, LastApply, OffloadPackagesUserInputs } from "./schemas";
 import { shim } from "./shim";
 import { placeholders, withSecretOutputs, type Drift, type Inputs, type RouterConnection, type RouterRef } from "./types";
 
@@ -25,6 +25,16 @@ type HealthChecks = FirewallDefaultsArgs["healthChecks"];
  * fails there, and the guard then restores every change: said in Pulumi's log, on the resource, as
  * soon as the command is known (at preview).
  */
+/**
+ * What the provider found worth a warning (an old kernel, SQM bypassed, a router that could not be
+ * read at preview) goes to Pulumi's log on the resource: at preview from `check`, at up from the apply.
+ */
+function logWarnings(resource: pulumi.Resource & { warnings: pulumi.Output<string[]> }): void {
+  resource.warnings.apply((warnings) => {
+    for (const warning of warnings ?? []) pulumi.log.warn(warning, resource);
+  });
+}
+
 function warnAboutHealthChecks(checks: HealthChecks, resource: pulumi.Resource): void {
   if (checks === undefined) return;
   pulumi.output(checks).apply((list) => {
@@ -60,20 +70,23 @@ export class FirewallDefaults extends pulumi.dynamic.Resource {
   }>;
   declare readonly drift: pulumi.Output<Drift[]>;
   declare readonly warnings: pulumi.Output<string[]>;
-  declare readonly lastApply: pulumi.Output<{ status: "unchanged" | "confirmed" | "refused" | "restored" | "failed"; detail: string }>;
+  /** What an up changes on the router, as the last preview read it (e.g. `firewall.@defaults[0].flow_offloading: "0" → "1"`). */
+  declare readonly planned: pulumi.Output<string[]>;
+  declare readonly lastApply: pulumi.Output<LastApply>;
   declare readonly connection: pulumi.Output<RouterConnection>;
 
   constructor(name: string, args: FirewallDefaultsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       shim("firewallDefaults"),
       name,
-      { ...inputsOf(args), ...placeholders(["declared", "original", "runtime", "drift", "warnings", "lastApply"]) },
+      { ...inputsOf(args), ...placeholders(["declared", "original", "runtime", "drift", "warnings", "planned", "lastApply"]) },
       // The defaults section is a singleton on the router: release it before adopting it again.
       withSecretOutputs({ deleteBeforeReplace: true, ...opts }, SECRET),
       "openwrt",
       "FirewallDefaults",
     );
     warnAboutHealthChecks(args.healthChecks, this);
+    logWarnings(this);
   }
 
   /** Adopts the defaults of a router already in the program (id: `user@host:port/firewall/defaults`). */
@@ -92,18 +105,22 @@ export class Flowtable extends pulumi.dynamic.Resource {
   declare readonly live: pulumi.Output<{ devices: string[]; hwOffload: boolean; counter: boolean; forwardRule: boolean } | null>;
   declare readonly files: pulumi.Output<{ flowtable: string; rule: string | null }>;
   declare readonly drift: pulumi.Output<Drift[]>;
+  declare readonly warnings: pulumi.Output<string[]>;
+  /** What an up changes on the router, as the last preview read it. */
+  declare readonly planned: pulumi.Output<string[]>;
   declare readonly connection: pulumi.Output<RouterConnection>;
 
   constructor(name: string, args: FlowtableArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       shim("flowtable"),
       name,
-      { ...inputsOf(args), ...placeholders(["live", "files", "drift"]) },
+      { ...inputsOf(args), ...placeholders(["live", "files", "drift", "warnings", "planned"]) },
       withSecretOutputs({ deleteBeforeReplace: true, ...opts }, SECRET),
       "openwrt",
       "Flowtable",
     );
     warnAboutHealthChecks(args.healthChecks, this);
+    logWarnings(this);
   }
 
   /** Adopts a flowtable this library wrote before (id: `user@host:port/flowtable/NAME`). */
@@ -121,18 +138,22 @@ export class OffloadPackages extends pulumi.dynamic.Resource {
   declare readonly installedByUs: pulumi.Output<string[]>;
   declare readonly modules: pulumi.Output<string[]>;
   declare readonly drift: pulumi.Output<Drift[]>;
+  declare readonly warnings: pulumi.Output<string[]>;
+  /** What an up changes on the router, as the last preview read it. */
+  declare readonly planned: pulumi.Output<string[]>;
   declare readonly connection: pulumi.Output<RouterConnection>;
 
   constructor(name: string, args: OffloadPackagesArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       shim("offloadPackages"),
       name,
-      { ...inputsOf(args), ...placeholders(["installed", "installedByUs", "modules", "drift"]) },
+      { ...inputsOf(args), ...placeholders(["installed", "installedByUs", "modules", "drift", "warnings", "planned"]) },
       withSecretOutputs({ deleteBeforeReplace: true, ...opts }, SECRET),
       "openwrt",
       "OffloadPackages",
     );
     warnAboutHealthChecks(args.healthChecks, this);
+    logWarnings(this);
   }
 
   static get(name: string, id: pulumi.Input<pulumi.ID>, args: OffloadPackagesArgs, opts?: pulumi.CustomResourceOptions): OffloadPackages {
@@ -149,18 +170,22 @@ export class DeviceOffload extends pulumi.dynamic.Resource {
   declare readonly original: pulumi.Output<Record<string, boolean>>;
   declare readonly live: pulumi.Output<Record<string, boolean>>;
   declare readonly drift: pulumi.Output<Drift[]>;
+  declare readonly warnings: pulumi.Output<string[]>;
+  /** What an up changes on the router, as the last preview read it. */
+  declare readonly planned: pulumi.Output<string[]>;
   declare readonly connection: pulumi.Output<RouterConnection>;
 
   constructor(name: string, args: DeviceOffloadArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       shim("deviceOffload"),
       name,
-      { ...inputsOf(args), ...placeholders(["original", "live", "initScript", "drift"]) },
+      { ...inputsOf(args), ...placeholders(["original", "live", "initScript", "drift", "warnings", "planned"]) },
       withSecretOutputs({ deleteBeforeReplace: true, ...opts }, SECRET),
       "openwrt",
       "DeviceOffload",
     );
     warnAboutHealthChecks(args.healthChecks, this);
+    logWarnings(this);
   }
 
   static get(name: string, id: pulumi.Input<pulumi.ID>, args: DeviceOffloadArgs, opts?: pulumi.CustomResourceOptions): DeviceOffload {

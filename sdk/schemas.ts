@@ -56,6 +56,8 @@ export const firewallDefaultsSchema = z
      * recorded in `lastApply` instead, so a fleet can count failures against its budget and go on.
      */
     onFailure: z.enum(["fail", "report"]).default("fail"),
+    /** Set by OffloadFleet when this router's wave did not start (why): nothing is written, the router is only read. */
+    halted: z.string().default(""),
   })
   .refine((v) => !v.flowOffloadingHw || v.flowOffloading, {
     path: ["flowOffloadingHw"],
@@ -99,17 +101,36 @@ export const offloadPackagesSchema = z.strictObject({
   minFreeKiB: z.number().int().min(0).default(256),
   /** Remove the packages this resource installed when it is deleted. */
   removeOnDelete: z.boolean().default(false),
+  /** Set by OffloadFleet when this router's wave did not start (why): nothing is installed, the router is only read. */
+  halted: z.string().default(""),
 });
 
-/** A fleet's wave gate: passes when the failures so far fit the failure budget. */
+/**
+ * What a resource's last create/update did: "not-started" when its fleet wave was halted (nothing
+ * written), "refused"/"restored"/"failed" with onFailure "report" (the router unchanged or put back).
+ */
+export type LastApply = { status: "unchanged" | "confirmed" | "not-started" | "refused" | "restored" | "failed"; detail: string };
+
+/** A fleet's wave gate: open when the failures so far fit the failure budget (and the wave before was open). */
 export const waveGateSchema = z.strictObject({
   fleet: z.string(),
   wave: z.number().int().min(1),
   failureBudget: z.number().int().min(0),
   priorFailures: z.number().int().min(0).default(0),
+  /** Why an earlier gate closed ("" when it was open): this wave did not start either. */
+  halted: z.string().default(""),
   results: z.array(z.strictObject({ router: z.string(), status: z.string(), detail: z.string() })),
 });
 export type WaveGateInputs = z.output<typeof waveGateSchema>;
+
+/** A fleet's verdict, after every router: fails the up when a gate closed. */
+export const fleetVerdictSchema = z.strictObject({
+  fleet: z.string(),
+  /** Why the rollout stopped ("" when every wave passed). */
+  halted: z.string(),
+  routers: z.number().int().min(0),
+});
+export type FleetVerdictInputs = z.output<typeof fleetVerdictSchema>;
 
 export const deviceOffloadSchema = z.strictObject({
   connection: connectionInput,

@@ -28,11 +28,8 @@ export interface RouterRef {
   readonly connection: pulumi.Input<RouterConnection>;
 }
 
-/** A drift finding from a refresh (DESIGN §6). */
-export interface Drift {
-  class: "local-edit" | "runtime-fallback" | "pending-changes" | "missing-package" | "firmware-changed";
-  detail: string;
-}
+/** A drift finding from a refresh (DESIGN §6): its class names the cause. */
+export type { Drift, DriftClass } from "../provider/device/drift";
 
 /** Merges options the SDK needs (secret outputs) into the user's. */
 export function withSecretOutputs<T extends pulumi.CustomResourceOptions>(opts: T | undefined, keys: string[]): T {

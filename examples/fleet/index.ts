@@ -17,3 +17,4 @@ const fleet = new openwrt.OffloadFleet("edge", {
 });
 
 export const summary = fleet.summary;
+export const waves = fleet.waves;

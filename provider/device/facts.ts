@@ -2,12 +2,15 @@ import { hwOffloadCapability, kernelAtLeast } from "./hardware";
 import { flowtablesReferencedByRules, LiveFlowtable, parseFlowtablesText } from "./parse/nft";
 import { parseConntrackCounts, parseDf, parseInstalledPackages, OverlaySpace } from "./parse/system";
 import { optionList, optionString, parseUciChanges, parseUciShow, UciShowSection } from "./parse/uci";
+import { GUARD_RECORDS_PROBE, parseGuardRecords, type GuardRecord } from "../guard/records";
 import { parseProbe, probeScript, type ProbeResult } from "./probe";
 import type { RouterShell } from "./shell";
 
 export const OFFLOAD_PACKAGES = ["kmod-nft-offload", "kmod-nf-flow", "kmod-ipt-offload"] as const;
 const OTHER_PACKAGES = ["sqm-scripts", "ethtool", "ethtool-full", "firewall4", "firewall"] as const;
 const FLOW_MODULES = ["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload", "xt_FLOWOFFLOAD"];
+/** firewall4's own flowtable, which its flow_offloading options control. */
+export const FW4_FLOWTABLE = "ft";
 
 /**
  * Every installed package. opkg locks even its reads and gives up at once when another opkg runs
@@ -46,6 +49,7 @@ export const FACT_SECTIONS = {
   modules: `ls /sys/module | grep -xE "${FLOW_MODULES.join("|")}"`,
   conntrack:
     'grep -c "\\[OFFLOAD\\]" /proc/net/nf_conntrack; grep -c "\\[HW_OFFLOAD\\]" /proc/net/nf_conntrack; wc -l < /proc/net/nf_conntrack',
+  guard: GUARD_RECORDS_PROBE,
 } as const;
 
 export interface DeviceFact {
@@ -58,7 +62,11 @@ export interface DeviceFact {
 export interface ZoneFact {
   name: string;
   networks: string[];
-  /** Devices of the zone's networks as netifd reports them (what fw4 puts in its flowtable). */
+  /**
+   * What fw4 puts in its flowtable for the zone: the devices of its networks, a bridge resolved to
+   * its ports (a flowtable takes the devices packets arrive on; a real router's `ft` lists the ports,
+   * not br-lan).
+   */
   devices: string[];
 }
 
@@ -116,6 +124,8 @@ export interface RouterFacts {
   /** `uci changes` by package: someone else's staged work that a commit would sweep in. */
   stagedChanges: Record<string, string[]>;
   offload: OffloadState;
+  /** The guard's transactions kept on the router, newest first: drift tells its restores and rollbacks from other edits. */
+  guardRecords: GuardRecord[];
 }
 
 type Json = Record<string, unknown>;
@@ -159,11 +169,12 @@ export function factsFromProbe(probe: ProbeResult): RouterFacts {
     hwOffloadCapable: capability.capable,
     hwOffloadReason: capability.reason,
     devices,
-    zones: zoneFacts(firewallSections, jsonOr<Json>(probe.interfaces.out, {})),
+    zones: zoneFacts(firewallSections, jsonOr<Json>(probe.interfaces.out, {}), devices),
     sqm: probe.sqmConfig.rc === 0 ? sqmFacts(parseUciShow(probe.sqmConfig.out, "sqm")) : [],
     overlay: parseDf(probe.overlay.out),
     stagedChanges: parseUciChanges(probe.staged.out),
     offload: offloadState(probe, firewall, committedSections),
+    guardRecords: parseGuardRecords(probe.guard.out),
   };
 }
 
@@ -176,7 +187,8 @@ function offloadState(probe: ProbeResult, firewall: "fw3" | "fw4", sections: Uci
   const flowtables = probe.flowtables.rc === 0 ? parseFlowtablesText(probe.flowtables.out) : [];
   const referenced = new Set(flowtablesReferencedByRules(probe.forwardRules.out));
   const fw3Rule = probe.iptables.out.split("\n").find((l) => l.includes("-j FLOWOFFLOAD"));
-  const fw4Table = flowtables.find((ft) => ft.family === "inet" && ft.table === "fw4" && referenced.has(ft.name));
+  // fw4's own flowtable `ft` (FirewallDefaults' runtime); flowtables of one's own (Flowtable) are not offloading's state.
+  const fw4Table = flowtables.find((ft) => ft.family === "inet" && ft.table === "fw4" && ft.name === FW4_FLOWTABLE && referenced.has(ft.name));
   return {
     config: {
       flowOffloading: isTrue(raw.flow_offloading, firewall),
@@ -215,7 +227,8 @@ function deviceFacts(status: Json): DeviceFact[] {
     });
 }
 
-function zoneFacts(sections: UciShowSection[], dump: Json): ZoneFact[] {
+function zoneFacts(sections: UciShowSection[], dump: Json, devices: DeviceFact[]): ZoneFact[] {
+  const ports = (name: string) => devices.find((d) => d.name === name && d.bridgeMembers.length > 0)?.bridgeMembers ?? [name];
   const interfaces = ((dump.interface as Json[] | undefined) ?? []).map((i) => ({
     name: i.interface as string,
     device: (i.device as string | undefined) ?? (i.l3_device as string | undefined),
@@ -224,8 +237,8 @@ function zoneFacts(sections: UciShowSection[], dump: Json): ZoneFact[] {
     .filter((s) => s.type === "zone" && optionString(s, "enabled") !== "0")
     .map((zone) => {
       const networks = optionList(zone, "network");
-      const devices = networks.flatMap((n) => interfaces.filter((i) => i.name === n && i.device).map((i) => i.device!));
-      return { name: optionString(zone, "name") ?? zone.ref, networks, devices: [...new Set(devices)].sort() };
+      const zoneDevices = networks.flatMap((n) => interfaces.filter((i) => i.name === n && i.device).flatMap((i) => ports(i.device!)));
+      return { name: optionString(zone, "name") ?? zone.ref, networks, devices: [...new Set(zoneDevices)].sort() };
     });
 }
 

@@ -35,6 +35,10 @@ export interface GuardedChange {
   description: string;
   /** What the router holds before it, in the same words ("software offload"): what a restore puts back. */
   restores: string;
+  /** What the change is about, so drift can tell the guard's and operators' restores from other edits: "firewallDefaults", "flowtable:NAME", … */
+  subject: string;
+  /** What it puts in place, in the words of `restores` ("hardware offload"). */
+  sets: string;
   changes: ChangeSet;
   /** Packages this change installs: a restore removes them again. */
   installsPackages?: string[];
@@ -75,6 +79,8 @@ export async function guardedApply(
       txid: newTxid(),
       description: change.description,
       restores: change.restores,
+      subject: change.subject,
+      sets: change.sets,
       changes: change.changes,
       installsPackages: change.installsPackages ?? [],
       removesPackages: change.removesPackages ?? [],
@@ -161,8 +167,8 @@ class Window {
           continue;
         }
         if (!status.owner) {
-          // No record at all: the router lost the transaction in a crash before it was armed, so nothing was applied.
-          if (!status.phase) return this.ended({ ...status, result: "aborted lost-before-armed" }, facts, extra, failure, cause);
+          // Never locked, or the lock lost in a crash before anything was synced: nothing was applied.
+          if (!status.phase || status.phase === "locked") return this.ended({ ...status, result: "aborted lost-before-armed" }, facts, extra, failure, cause);
           throw new GuardError(`${shell.router}: transaction ${txid} of ${change.description} is in phase ${status.phase} without holding the router; check it with \`openwrt-offload snapshots\`.`, txid, false);
         }
         if (status.phase !== "applying") {

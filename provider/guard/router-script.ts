@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import { GUARD_DIR, GUARD_HOOK } from "./records";
 
 /**
  * The router's side of the guard: one POSIX sh script (stock busybox: no setsid, no fractional
@@ -11,6 +12,8 @@ import { createHash } from "crypto";
  * and `readlink` names the owner.
  *
  * Each transaction lives in tx/TXID: meta (what it changes), restores (what its snapshot holds),
+ * subject (what it is about, e.g. "firewallDefaults", "flowtable:NAME"; a rollback is "rollback SUBJECT"),
+ * sets (what it puts in place, in words),
  * deadline, phase (locked → applying), manifest + files (the snapshot), result (confirmed, restored,
  * aborted). Every step leaves a state the router resolves by itself:
  *   - the lock is taken only once its transaction's files (and this script) are on flash, so a hook
@@ -26,9 +29,8 @@ import { createHash } from "crypto";
  * State changes take an flock on /var/run/offload-guard.lock, so a timer firing at the deadline
  * and a late confirm (or an apply still running) never interleave.
  */
-export const GUARD_DIR = "/etc/offload-guard";
+export { GUARD_DIR, GUARD_HOOK };
 export const GUARD_SCRIPT_PATH = `${GUARD_DIR}/guard.sh`;
-export const GUARD_HOOK = "/etc/rc.d/S11offload-guard";
 export const GUARD_FLOCK = "/var/run/offload-guard.lock";
 
 /** Exit status of `lock`/`break` when another transaction holds the router. */
@@ -138,20 +140,28 @@ expire() {
 	esac
 }
 prune() {
+	local o t
+	o=$(owner)
+	# A transaction that never got the lock (a power cut between its first sync and the lock) is litter once its deadline passed.
+	for t in $(ls $G/tx); do
+		[ "$t" != "$o" ] && [ -z "$(result "$t")" ] && [ "$(cat "$G/tx/$t/deadline" 2>/dev/null || echo 0)" -lt "$(now)" ] && rm -rf "$G/tx/$t"
+	done
 	n=$(ls $G/tx | wc -l)
 	[ "$n" -gt "$1" ] || return 0
-	for old in $(ls $G/tx | sort | head -n $((n - $1))); do
-		[ "$old" != "$(owner)" ] && [ -n "$(result "$old")" ] && rm -rf "$G/tx/$old"
+	for t in $(ls $G/tx | sort | head -n $((n - $1))); do
+		[ "$t" != "$o" ] && [ -n "$(result "$t")" ] && rm -rf "$G/tx/$t"
 	done
 }
 
 case "$1" in
 lock)
-	# lock TXID SECONDS DESCRIPTION RESTORES: prepare the transaction, then take the router.
+	# lock TXID SECONDS DESCRIPTION RESTORES SUBJECT SETS: prepare the transaction, then take the router.
 	tx=$2; d=$G/tx/$tx
 	mkdir -p "$d/files" /etc/rc.d || exit 1
 	printf '%s\\n' "$4" > "$d/meta"
 	printf '%s\\n' "$5" > "$d/restores"
+	printf '%s\\n' "$6" > "$d/subject"
+	printf '%s\\n' "$7" > "$d/sets"
 	echo $(( $(now) + $3 )) > "$d/deadline"
 	echo locked > "$d/phase"
 	printf '#!/bin/sh\\n# offload-guard boot hook (pulumi-openwrt-offload)\\nexec sh %s boot\\n' "$G/guard.sh" > "$d/hook"
@@ -191,8 +201,9 @@ arm)
 	[ "$(owner)" = "$tx" ] || { echo "not the owner: $tx"; exit 3; }
 	ack=$RUN/offload-guard.$tx.ack
 	mkdir -p $RUN && rm -f "$ack" && mkfifo "$ack" && exec 3<>"$ack"
-	# The timer must not inherit the flock (fd 9) or the ack's reading end (fd 3): it would hold them for its whole life.
-	start-stop-daemon -S -b -m -p "$RUN/offload-guard.$tx.pid" -x /bin/sh -- "$G/guard.sh" timer "$tx" 3>&- 9>&-
+	# The timer must not inherit the flock (fd 9), the caller's claim to hold it (GUARD_LOCKED) or the ack's reading
+	# end (fd 3): it takes the flock itself when its deadline comes, so it waits for an apply still running.
+	GUARD_LOCKED= start-stop-daemon -S -b -m -p "$RUN/offload-guard.$tx.pid" -x /bin/sh -- "$G/guard.sh" timer "$tx" 3>&- 9>&-
 	if ! read -t 10 alive <&3 || [ "$alive" != "alive $tx" ]; then
 		exec 3<&-
 		abort "$tx" "timer-did-not-start"
@@ -279,12 +290,6 @@ break)
 	expire "$o" stale
 	echo "broke $o ($(result "$o"))"
 	;;
-list)
-	o=$(owner)
-	for t in $(ls $G/tx 2>/dev/null | sort -r); do
-		echo "$t|$(cat $G/tx/$t/meta 2>/dev/null)|$(result "$t")|$([ "$t" = "$o" ] && cat $G/tx/$t/deadline)|$(cat $G/tx/$t/restores 2>/dev/null)"
-	done
-	;;
 manifest)
 	cat "$G/tx/$2/manifest"
 	;;
@@ -294,7 +299,7 @@ put-back)
 	if [ "$3" = kernel ]; then put_kernel "$2"; else put_back "$2" files; fi
 	;;
 *)
-	echo "usage: $0 lock|snapshot|arm|unguarded|timer|confirm|restore|abort|release|status|boot|break|list|manifest|put-back" >&2
+	echo "usage: $0 lock|snapshot|arm|unguarded|timer|confirm|restore|abort|release|status|boot|break|manifest|put-back" >&2
 	exit 2
 	;;
 esac

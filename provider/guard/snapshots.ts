@@ -3,28 +3,14 @@ import type { RouterShell } from "../device/shell";
 import type { ConnectionOptions } from "../transport";
 import { emptyChangeSet } from "../device/changeset";
 import { guardedApply, type GuardOptions } from "./guard";
+import { GUARD_RECORDS_PROBE, parseGuardRecords, type GuardRecord } from "./records";
 import { guardCommand, isTxid } from "./transaction";
 
-export interface SnapshotInfo {
-  txid: string;
-  description: string;
-  /** "confirmed <epoch>", "restored <reason> <epoch>", "aborted <reason> <epoch>", or "" while pending. */
-  result: string;
-  /** Epoch seconds when a pending change is restored unless confirmed. */
-  pendingUntil?: number;
-  /** What the snapshot holds, in words: what putting it back restores ("software offload"). */
-  restores: string;
-}
+export type SnapshotInfo = GuardRecord;
 
 export async function listSnapshots(shell: RouterShell): Promise<SnapshotInfo[]> {
-  const r = await shell.run(guardCommand("list"), { purpose: "list guard snapshots", retry: "safe", okExitCodes: "any" });
-  return r.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [txid, description, result, deadline, restores] = line.split("|");
-      return { txid, description, result, restores: restores ?? "", ...(deadline ? { pendingUntil: Number(deadline) } : {}) };
-    });
+  const r = await shell.run(GUARD_RECORDS_PROBE, { purpose: "list guard snapshots", retry: "safe", okExitCodes: "any" });
+  return parseGuardRecords(r.stdout);
 }
 
 /** What `rollback` would put back, before it does (also `--dry-run`). */
@@ -74,6 +60,8 @@ export async function rollback(shell: RouterShell, options: ConnectionOptions, p
     {
       description: `rollback: put back ${target.restores || "the state"} from before ${target.txid} (${target.description})`,
       restores: "the state before this rollback",
+      subject: `rollback ${target.subject.replace(/^rollback /, "")}`,
+      sets: target.restores,
       changes: { ...emptyChangeSet(), putBack },
       verify: (f) => (f.offload.runtime.firewallRunning ? [] : ["the firewall is not running after the rollback"]),
       checks: ["the firewall runs from the restored config"],

@@ -16,6 +16,10 @@ export interface Transaction {
   description: string;
   /** What the snapshot holds, in the same words ("software offload"): what a restore puts back. */
   restores: string;
+  /** What the change is about, for drift: "firewallDefaults", "flowtable:NAME", …; "rollback SUBJECT" for a rollback. */
+  subject: string;
+  /** What it puts in place, in the words of `restores` ("hardware offload"). */
+  sets: string;
   changes: ChangeSet;
   /** Packages this change installs: a restore removes them again. */
   installsPackages: string[];
@@ -83,7 +87,7 @@ export function beginScript(tx: Transaction): string {
     // One writer at a time, and no timer or confirm in the middle of this script.
     `exec 9>${GUARD_FLOCK} && flock 9 || { echo "${MARK}failed lock"; exit 0; }`,
     "export GUARD_LOCKED=1",
-    `out=$(${guardSh("lock", txid, String(tx.confirmTimeoutSeconds ?? 0), tx.description, tx.restores)}) || { echo "${MARK}$out"; exit 0; }`,
+    `out=$(${guardSh("lock", txid, String(tx.confirmTimeoutSeconds ?? 0), tx.description, tx.restores, tx.subject, tx.sets)}) || { echo "${MARK}$out"; exit 0; }`,
     ...(guarded
       ? [`out=$(${guardSh("snapshot", txid, ...snapshotItems(tx))} 2>&1) || { ${guardSh("abort", txid, "snapshot-failed")}; echo "${MARK}snapshot-failed"; echo "$out"; exit 0; }`]
       : []),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { readFacts, type RouterFacts } from "../device/facts";
 import { routerShell, type RouterShell } from "../device/shell";
-import { parseConnectionOptions, InvalidConnectionOptionsError, type ConnectionOptions } from "../transport";
+import { parseConnectionOptions, InvalidConnectionOptionsError, type ConnectionOptions, type ConnectionOptionsInput } from "../transport";
 import type { RouterConnection } from "../../sdk/types";
 
 /** What the engine puts in place of a value it does not know yet (preview). */
@@ -53,10 +53,13 @@ export function checkInputs<S extends z.ZodObject>(
     for (const issue of issues) failures.push({ property: [...prefix, ...issue.path].join(".") || "(inputs)", reason: issue.message });
   };
   let parsed: { success: true; data: unknown } | { success: false } = { success: false };
-  if (unknownKeys.length === 0) {
-    const result = schema.safeParse(known);
+  const onlyConnectionUnknown = unknownKeys.length === 1 && unknownKeys[0] === "connection";
+  if (unknownKeys.length === 0 || onlyConnectionUnknown) {
+    // At the first preview the Router does not exist yet, so its connection is unknown: every other
+    // rule, cross-field ones included, is checked now against a stand-in connection.
+    const result = schema.safeParse(onlyConnectionUnknown ? { ...known, connection: { host: "(not known yet)" } } : known);
     if (result.success) parsed = result;
-    else report(result.error.issues);
+    else report(result.error.issues.filter((i) => i.path[0] !== "connection"));
   } else {
     // Preview with unknowns: check each known field alone; cross-field rules wait for the real values.
     for (const [key, value] of Object.entries(known)) {
@@ -85,13 +88,13 @@ export function connectionFailures(connection: unknown): CheckFailure[] {
   }
 }
 
-export function toConnectionOptions(connection: RouterConnection): ConnectionOptions {
-  const picked = Object.fromEntries(
+export function toConnectionOptions(connection: RouterConnection, overrides: Partial<ConnectionOptionsInput> = {}): ConnectionOptions {
+  const picked: Record<string, unknown> = Object.fromEntries(
     CONNECTION_KEYS.filter((k) => connection[k] !== undefined && connection[k] !== "").map((k) => [k, connection[k]]),
   );
   // An empty password is a real choice on a fresh router; keep it when it is the only way in.
   if (connection.password === "" && picked.privateKey === undefined) picked.password = "";
-  return parseConnectionOptions(picked);
+  return parseConnectionOptions({ ...picked, ...overrides });
 }
 
 export function shellFor(connection: RouterConnection): RouterShell {

@@ -1,12 +1,13 @@
 import { createHash } from "crypto";
 import { deviceOffloadSchema, type DeviceOffloadInputs } from "../../sdk/schemas";
-import { emptyChangeSet, type ChangeSet } from "../device/changeset";
-import type { Drift } from "../device/drift";
+import { emptyChangeSet, isEmpty, type ChangeSet } from "../device/changeset";
+import { configDrift, type Drift } from "../device/drift";
 import { readFactsWith, type RouterFacts } from "../device/facts";
-import { PreflightError } from "../device/preflight";
+import { PreflightError, type Refusal } from "../device/preflight";
 import type { GuardedChange } from "../guard";
 import { shellCommand, shellQuote } from "../transport";
 import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { previewOnRouter } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
@@ -34,13 +35,18 @@ export function renderInitScript(devices: string[], on: boolean): string {
   ].join("\n");
 }
 
+/** hw-tc-offload per device in words ("hw-tc-offload off on lan3"), as the guard's records say it. */
+const hwTcWords = (state: Record<string, boolean>) =>
+  Object.entries(state)
+    .map(([d, on]) => `hw-tc-offload ${on ? "on" : "off"} on ${d}`)
+    .join(", ");
+
 function hwTcChange(description: string, facts: RouterFacts, changes: ChangeSet, want: Record<string, boolean>): GuardedChange {
-  const now = liveOf(facts, Object.keys(want));
   return {
     description,
-    restores: Object.entries(now)
-      .map(([d, on]) => `hw-tc-offload ${on ? "on" : "off"} on ${d}`)
-      .join(", "),
+    subject: subjectOf(Object.keys(want)),
+    restores: hwTcWords(liveOf(facts, Object.keys(want))),
+    sets: hwTcWords(want),
     changes,
     verify: (facts) => {
       const live = liveOf(facts, Object.keys(want));
@@ -50,6 +56,11 @@ function hwTcChange(description: string, facts: RouterFacts, changes: ChangeSet,
   };
 }
 
+/** An init script is tiny; the flash margin is the guard's snapshot's. */
+const MIN_FREE_KIB = 16;
+
+const subjectOf = (devices: string[]) => `deviceOffload:${[...devices].sort().join(",")}`;
+
 export interface DeviceOffloadOutputs extends DeviceOffloadInputs {
   /** hw-tc-offload per device as found at create; delete puts it back. */
   original: Record<string, boolean>;
@@ -57,6 +68,9 @@ export interface DeviceOffloadOutputs extends DeviceOffloadInputs {
   live: Record<string, boolean>;
   initScript: string | null;
   drift: Drift[];
+  warnings: string[];
+  /** What an up would change on the router, as read at the last check (preview). */
+  planned: string[];
 }
 
 const SETTINGS = ["devices", "hwTcOffload", "persistent", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
@@ -78,22 +92,24 @@ function persistence(devices: string[], inputs: { hwTcOffload: boolean; persiste
   };
 }
 
-async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): Promise<DeviceOffloadOutputs> {
-  const shell = shellFor(inputs.connection);
-  const { facts, extra: found } = await readFactsWith(shell, extra(inputs.devices));
-  const errors: string[] = [];
-  if (found.ethtool.rc !== 0) errors.push('ethtool is not installed (OpenWrt images do not ship it): add an OffloadPackages resource with packages: ["ethtool"] and make this one depend on it');
+/** The boot script as the router has it (null: absent). */
+const scriptOf = (found: Record<string, { rc: number; out: string }>) => (found.script.rc === 0 ? `${found.script.out}\n` : null);
+
+/** What bringing the devices to `inputs` takes, and what refuses it, from the router's facts. */
+function planFor(facts: RouterFacts, found: Record<string, { rc: number; out: string }>, inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs) {
+  const refusals: Refusal[] = [];
+  if (found.ethtool.rc !== 0) {
+    refusals.push({ property: "", message: 'ethtool is not installed (OpenWrt images do not ship it): add an OffloadPackages resource with packages: ["ethtool"] and make this one depend on it' });
+  }
   const known = new Set(facts.devices.map((d) => d.name));
   const unknown = inputs.devices.filter((d) => !known.has(d));
-  if (unknown.length > 0) errors.push(`no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})`);
-  if (errors.length > 0) throw new PreflightError(shell.router, errors);
-
+  if (unknown.length > 0) refusals.push({ property: "devices", message: `no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})` });
   const live = liveOf(facts, inputs.devices);
-  const original = { ...liveOf(facts, inputs.devices), ...(old?.original ?? {}) };
+  const script = inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null;
   const cs: ChangeSet = {
     ...emptyChangeSet(),
     hwTc: inputs.devices.filter((d) => live[d] !== inputs.hwTcOffload).map((device) => ({ device, on: inputs.hwTcOffload })),
-    ...persistence(inputs.devices, inputs),
+    ...(scriptOf(found) !== script ? persistence(inputs.devices, inputs) : { files: [], links: [] }),
     // fw4 decides `flags offload` from the devices' hw-tc-offload at each load.
     reloadFirewall: facts.offload.config.flowOffloadingHw,
   };
@@ -102,18 +118,43 @@ async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): P
     cs.files.push(...stale.files);
     cs.links.push(...stale.links);
   }
-  const after = await write(shell, facts, inputs, 16, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, facts, cs, Object.fromEntries(inputs.devices.map((d) => [d, inputs.hwTcOffload]))));
-  const now = liveOf(after, inputs.devices);
-  return jsonSafe({ ...inputs, original, live: now, initScript: inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null, drift: [] });
+  const noop = isEmpty(cs);
+  const planned = [
+    ...cs.hwTc.map((h) => `hw-tc-offload ${live[h.device] ? "on" : "off"} → ${h.on ? "on" : "off"} on ${h.device}`),
+    ...cs.files.map((f) => `${f.content === undefined ? "remove" : "write"} ${f.path}`),
+  ];
+  return { cs, noop, refusals, warnings: [], planned, ...(noop ? {} : { write: { changes: cs, minFreeKiB: MIN_FREE_KIB } }) };
+}
+
+async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): Promise<DeviceOffloadOutputs> {
+  const shell = shellFor(inputs.connection);
+  const { facts, extra: found } = await readFactsWith(shell, extra(inputs.devices));
+  const plan = planFor(facts, found, inputs, old);
+  if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
+  const original = { ...liveOf(facts, inputs.devices), ...(old?.original ?? {}) };
+  const want = Object.fromEntries(inputs.devices.map((d) => [d, inputs.hwTcOffload]));
+  const after = plan.noop
+    ? facts
+    : await write(shell, facts, inputs, MIN_FREE_KIB, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, facts, plan.cs, want));
+  const initScript = inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null;
+  return jsonSafe({ ...inputs, original, live: liveOf(after, inputs.devices), initScript, drift: [], warnings: [], planned: [] });
 }
 
 export const deviceOffloadProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
-    return checkInputs(deviceOffloadSchema, news, { withConnection: true });
+    const checked = checkInputs(deviceOffloadSchema, news, { withConnection: true });
+    if (checked.failures.length > 0) return checked;
+    const inputs = checked.inputs as unknown as DeviceOffloadInputs;
+    const preview = await previewOnRouter(inputs.connection, async (shell) => {
+      const { facts, extra: found } = await readFactsWith(shell, extra(inputs.devices));
+      return planFor(facts, found, inputs);
+    });
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: DeviceOffloadOutputs, news: DeviceOffloadInputs) {
-    return settingsDiff(olds, news, SETTINGS);
+  async diff(_id: string, olds: DeviceOffloadOutputs, news: DeviceOffloadInputs & { planned?: string[] }) {
+    const diff = settingsDiff(olds, news, SETTINGS);
+    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
   },
 
   async create(inputs: DeviceOffloadInputs) {
@@ -127,16 +168,26 @@ export const deviceOffloadProvider = {
     const live = liveOf(facts, devices);
     if (props.original === undefined) {
       // DeviceOffload.get: adopt the devices as they are now.
-      const script = found.script.rc === 0 ? `${found.script.out}\n` : null;
+      const script = scriptOf(found);
       const hwTcOffload = props.hwTcOffload ?? devices.every((d) => live[d]);
-      return { id, props: jsonSafe({ persistent: script !== null, ...GUARD_INPUT_DEFAULTS, ...props, devices, hwTcOffload, original: live, live, initScript: script, drift: [] }) };
+      return {
+        id,
+        props: jsonSafe({ persistent: script !== null, ...GUARD_INPUT_DEFAULTS, ...props, devices, hwTcOffload, original: live, live, initScript: script, drift: [], warnings: [], planned: [] }),
+      };
     }
     const drift: Drift[] = [];
+    const script = scriptOf(found);
+    if (script !== props.initScript) {
+      drift.push(
+        configDrift(facts, subjectOf(devices), `the boot script /etc/init.d/${initScriptName(devices)} was ${script === null ? "removed" : "changed"}`, {
+          managed: true,
+          holds: hwTcWords(live),
+        }),
+      );
+    }
     const wrong = devices.filter((d) => live[d] !== props.hwTcOffload);
-    if (wrong.length > 0) drift.push({ class: "runtime-fallback", detail: `hw-tc-offload is ${props.hwTcOffload ? "off" : "on"} on ${wrong.join(", ")}` });
-    const script = found.script.rc === 0 ? `${found.script.out}\n` : null;
-    if (script !== props.initScript) drift.push({ class: "local-edit", detail: `the boot script /etc/init.d/${initScriptName(devices)} was ${script === null ? "removed" : "edited"}` });
-    return { id, props: jsonSafe({ ...props, live, drift }) };
+    if (wrong.length > 0) drift.push({ class: "runtime-mismatch", detail: `hw-tc-offload is ${props.hwTcOffload ? "off" : "on"} on ${wrong.join(", ")} (set by hand, or the driver reset it)` });
+    return { id, props: jsonSafe({ ...props, live, drift, planned: [] }) };
   },
 
   async update(_id: string, olds: DeviceOffloadOutputs, news: DeviceOffloadInputs) {
@@ -146,14 +197,15 @@ export const deviceOffloadProvider = {
   /** Puts hw-tc-offload back as found and removes the boot script. */
   async delete(_id: string, props: DeviceOffloadOutputs): Promise<void> {
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts } = await readFactsWith(shell, {});
+    const { facts, extra: found } = await readFactsWith(shell, extra(props.devices));
     const live = liveOf(facts, props.devices);
     const cs: ChangeSet = {
       ...emptyChangeSet(),
       hwTc: props.devices.filter((d) => props.original[d] !== undefined && live[d] !== props.original[d]).map((device) => ({ device, on: props.original[device] })),
-      ...persistence(props.devices, undefined),
+      ...(scriptOf(found) !== null ? persistence(props.devices, undefined) : { files: [], links: [] }),
       reloadFirewall: facts.offload.config.flowOffloadingHw,
     };
+    if (isEmpty(cs)) return;
     await write(shell, facts, props, 0, hwTcChange(`DeviceOffload: restore hw-tc-offload on ${props.devices.join(", ")}`, facts, cs, props.original));
   },
 };

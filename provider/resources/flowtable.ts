@@ -1,12 +1,13 @@
 import { flowtableSchema, type FlowtableInputs } from "../../sdk/schemas";
 import { emptyChangeSet, type ChangeSet } from "../device/changeset";
-import type { Drift } from "../device/drift";
-import { readFactsWith, type RouterFacts } from "../device/facts";
+import { configDrift, stagedDrift, type Drift } from "../device/drift";
+import { FW4_FLOWTABLE, readFactsWith, type RouterFacts } from "../device/facts";
 import type { LiveFlowtable } from "../device/parse/nft";
-import { PreflightError } from "../device/preflight";
-import type { GuardedChange } from "../guard";
+import { PreflightError, type Refusal } from "../device/preflight";
+import type { RouterShell } from "../device/shell";
 import { shellCommand, shellQuote } from "../transport";
 import { checkInputs, jsonSafe, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { previewOnRouter, type Judgement } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
@@ -47,35 +48,34 @@ export function renderFlowtable(inputs: FlowtableInputs): { flowtable: string; r
 /** Flash kept free when writing the include files (they are tiny; the snapshot needs room too). */
 const MIN_FREE_KIB = 64;
 
-/** What the kernel holds of a flowtable now, in words: what a restore of a change to it puts back. */
-function liveWords(facts: RouterFacts, name: string): string {
-  const live = liveOf(facts, name);
-  return live ? `flowtable ${name} on ${live.devices.join(", ")}${live.hwOffload ? " with flags offload" : ""}` : `no flowtable ${name}`;
-}
-
-function absentChange(description: string, facts: RouterFacts, changes: ChangeSet, name: string): GuardedChange {
-  return {
-    description,
-    restores: liveWords(facts, name),
-    changes,
-    verify: (facts) => (liveOf(facts, name) ? [`flowtable ${name} is still in the kernel`] : []),
-    checks: [`flowtable ${name} gone from the kernel`],
-  };
-}
-
 export interface FlowtableOutputs extends FlowtableInputs {
   /** What the kernel runs for this flowtable (null when it is not loaded). */
   live: (LiveFlowtable & { forwardRule: boolean }) | null;
   /** The include files as this resource wrote them. */
   files: { flowtable: string; rule: string | null };
   drift: Drift[];
+  warnings: string[];
+  /** What an up would change on the router, as read at the last check (preview). */
+  planned: string[];
 }
 
 const SETTINGS = ["devices", "priority", "hardware", "counter", "forwardRule"] as const;
 
-function extraSections(name: string): Record<string, string> {
+const subjectOf = (name: string) => `flowtable:${name}`;
+
+function fileSections(name: string): Record<string, string> {
   const paths = flowtablePaths(name);
   return { ftFile: `cat ${shellQuote(paths.flowtable)}`, ftRule: `cat ${shellQuote(paths.rule)}` };
+}
+
+/** The include files as the router has them (undefined: absent). */
+type OnRouter = { flowtable: string | undefined; rule: string | undefined };
+
+async function read(shell: RouterShell, name: string): Promise<{ facts: RouterFacts; onRouter: OnRouter }> {
+  const { facts, extra } = await readFactsWith(shell, fileSections(name));
+  // The probe captures with $( ), which drops the trailing newline every file written here has.
+  const file = (s: { rc: number; out: string }) => (s.rc === 0 ? `${s.out}\n` : undefined);
+  return { facts, onRouter: { flowtable: file(extra.ftFile), rule: file(extra.ftRule) } };
 }
 
 function liveOf(facts: RouterFacts, name: string): FlowtableOutputs["live"] {
@@ -84,59 +84,71 @@ function liveOf(facts: RouterFacts, name: string): FlowtableOutputs["live"] {
   return live ? { ...live, forwardRule: forwardTargets.includes(name) } : null;
 }
 
-function verifyLive(router: string, inputs: FlowtableInputs, live: FlowtableOutputs["live"]): string[] {
-  if (!live) return [`flowtable ${inputs.name} is not in the kernel after the firewall reload (nft rejected the ruleset?)`];
-  const problems: string[] = [];
-  if (JSON.stringify([...live.devices].sort()) !== JSON.stringify([...inputs.devices].sort())) {
-    problems.push(`the kernel binds ${live.devices.join(", ")} instead of ${inputs.devices.join(", ")}`);
-  }
-  if (live.hwOffload !== inputs.hardware) problems.push(`flags offload is ${live.hwOffload ? "set" : "missing"} in the kernel`);
-  if (live.counter !== inputs.counter) problems.push(`the counter is ${live.counter ? "on" : "off"} in the kernel`);
-  if (Boolean(inputs.forwardRule) !== live.forwardRule) problems.push(`the forward rule is ${live.forwardRule ? "present" : "missing"}`);
-  return problems.map((p) => `${router}: ${p}`);
+const words = (name: string, devices: string[], hardware: boolean) => `flowtable ${name} on ${devices.join(", ")}${hardware ? " with flags offload" : ""}`;
+
+/** What the kernel holds of a flowtable now, in words: what a restore of a change to it puts back. */
+function liveWords(facts: RouterFacts, name: string): string {
+  const live = liveOf(facts, name);
+  return live ? words(name, live.devices, live.hwOffload) : `no flowtable ${name}`;
 }
 
-function drift(inputs: FlowtableInputs, files: FlowtableOutputs["files"], fileNow: string, ruleNow: string | null, live: FlowtableOutputs["live"], facts: RouterFacts): Drift[] {
+const declaredWords = (inputs: FlowtableInputs) => words(inputs.name, inputs.devices, inputs.hardware);
+
+/** How the live flowtable differs from the inputs, each difference with the drift class of its cause. */
+function liveDifferences(inputs: FlowtableInputs, live: FlowtableOutputs["live"]): Drift[] {
+  if (!live) return [{ class: "runtime-missing", detail: `flowtable ${inputs.name} is not in the kernel (deleted by hand, or nft rejected the ruleset)` }];
   const out: Drift[] = [];
-  if (fileNow !== files.flowtable || ruleNow !== files.rule) out.push({ class: "local-edit", detail: "the include files were edited on the router" });
-  const problems = verifyLive("", inputs, live);
-  if (problems.length > 0) out.push({ class: "runtime-fallback", detail: problems.join("; ").replace(/^: /, "") });
-  const staged = facts.stagedChanges.firewall ?? [];
-  if (staged.length > 0) out.push({ class: "pending-changes", detail: `${staged.length} uncommitted uci change(s) to firewall` });
-  if (!facts.packagesError && !("kmod-nft-offload" in facts.packages)) out.push({ class: "missing-package", detail: "kmod-nft-offload is not installed" });
+  if (inputs.hardware && !live.hwOffload) out.push({ class: "runtime-fallback", detail: "flags offload is missing in the kernel: the devices refused hardware offload" });
+  const mismatch = (detail: string) => out.push({ class: "runtime-mismatch", detail });
+  if (!inputs.hardware && live.hwOffload) mismatch("flags offload is set in the kernel");
+  if (JSON.stringify([...live.devices].sort()) !== JSON.stringify([...inputs.devices].sort())) mismatch(`the kernel binds ${live.devices.join(", ")} instead of ${inputs.devices.join(", ")}`);
+  if (live.counter !== inputs.counter) mismatch(`the counter is ${live.counter ? "on" : "off"} in the kernel`);
+  if (Boolean(inputs.forwardRule) !== live.forwardRule) mismatch(`the forward rule is ${live.forwardRule ? "present" : "missing"}`);
   return out;
 }
 
-async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<FlowtableOutputs> {
-  const shell = shellFor(inputs.connection);
-  const { facts } = await readFactsWith(shell, {});
-  const errors: string[] = [];
-  if (facts.firewall !== "fw4") errors.push("Flowtable needs firewall4 (nftables); this router runs fw3 (iptables): use FirewallDefaults, which drives fw3's FLOWOFFLOAD target");
-  if (facts.packagesError) errors.push(`could not read the installed packages (${facts.packagesError}); run again in a moment`);
-  else if (!("kmod-nft-offload" in facts.packages)) errors.push('kmod-nft-offload is not installed: add an OffloadPackages resource with packages: ["kmod-nft-offload"]');
+interface Plan extends Judgement {
+  changes: ChangeSet;
+  noop: boolean;
+}
+
+/** What bringing the router to `inputs` takes (and whether the router allows it), from its facts and files. */
+function planFor(facts: RouterFacts, onRouter: OnRouter, inputs: FlowtableInputs, old?: FlowtableOutputs): Plan {
+  const refusals: Refusal[] = [];
+  if (facts.firewall !== "fw4") {
+    refusals.push({ property: "connection", message: "Flowtable needs firewall4 (nftables); this router runs fw3 (iptables): use FirewallDefaults, which drives fw3's FLOWOFFLOAD target" });
+  }
+  if (facts.packagesError) refusals.push({ property: "", message: `could not read the installed packages (${facts.packagesError}); run again in a moment` });
+  else if (!("kmod-nft-offload" in facts.packages)) {
+    refusals.push({ property: "", message: 'kmod-nft-offload is not installed: add an OffloadPackages resource with packages: ["kmod-nft-offload"]' });
+  }
   const known = new Set(facts.devices.map((d) => d.name));
   const unknown = inputs.devices.filter((d) => !known.has(d));
-  if (unknown.length > 0) errors.push(`no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})`);
-  const taken = facts.offload.runtime.flowtables
-    .filter((f) => f.family === "inet" && f.table === "fw4" && f.name !== inputs.name)
-    .flatMap((f) => f.devices.filter((d) => inputs.devices.includes(d)).map((d) => `${d} (in ${f.name})`));
-  if (taken.length > 0) {
-    errors.push(
-      `a device can be in only one flowtable of a table, and ${taken.join(", ")} already is` +
-        " (`ft` is firewall4's own, from FirewallDefaults flowOffloading): pick other devices or turn fw4's offloading off",
-    );
+  if (unknown.length > 0) refusals.push({ property: "devices", message: `no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})` });
+  const others = facts.offload.runtime.flowtables.filter((f) => f.family === "inet" && f.table === "fw4" && f.name !== inputs.name);
+  // With flow_offloading on, the reload creates fw4's own `ft` over the zones' devices, live yet or not.
+  if (facts.firewall === "fw4" && facts.offload.config.flowOffloading && !others.some((f) => f.name === FW4_FLOWTABLE)) {
+    others.push({ family: "inet", table: "fw4", name: FW4_FLOWTABLE, devices: facts.zones.flatMap((z) => z.devices), hwOffload: false, counter: false });
   }
-  if (inputs.hardware && !facts.hwOffloadCapable) errors.push(`hardware: true was requested but ${facts.hwOffloadReason}; set hardware: false`);
-  if (errors.length > 0) throw new PreflightError(shell.router, errors);
+  const taken = others.flatMap((f) => f.devices.filter((d) => inputs.devices.includes(d)).map((d) => `${d} (in ${f.name})`));
+  if (taken.length > 0) {
+    refusals.push({
+      property: "devices",
+      message:
+        `a device can be in only one flowtable of a table, and ${taken.join(", ")} already is` +
+        ` (\`${FW4_FLOWTABLE}\` is firewall4's own, from FirewallDefaults flowOffloading): pick other devices or turn fw4's offloading off`,
+    });
+  }
+  if (inputs.hardware && !facts.hwOffloadCapable) refusals.push({ property: "hardware", message: `hardware: true was requested but ${facts.hwOffloadReason}; set hardware: false` });
 
   const paths = flowtablePaths(inputs.name);
   const rendered = renderFlowtable(inputs);
   const current = liveOf(facts, inputs.name);
-  const cs: ChangeSet = {
+  const changes: ChangeSet = {
     ...emptyChangeSet(),
     files: [
-      { path: paths.flowtable, content: rendered.flowtable },
-      { path: paths.rule, content: rendered.rule },
+      ...(onRouter.flowtable !== rendered.flowtable ? [{ path: paths.flowtable, content: rendered.flowtable }] : []),
+      ...(onRouter.rule !== rendered.rule ? [{ path: paths.rule, content: rendered.rule }] : []),
     ],
     // The kernel cannot switch a live flowtable to or from `flags offload` (fw4 deletes its own `ft`
     // for the same reason): in the same transaction, the forward chain lets go of it (forwarding
@@ -149,28 +161,56 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
   };
   if (old && old.name !== inputs.name) {
     const before = flowtablePaths(old.name);
-    cs.files.push({ path: before.flowtable, content: undefined }, { path: before.rule, content: undefined });
+    changes.files.push({ path: before.flowtable, content: undefined }, { path: before.rule, content: undefined });
   }
+  const noop = changes.files.length === 0 && liveDifferences(inputs, current).length === 0;
+  const planned = noop
+    ? []
+    : [
+        ...changes.files.map((f) => `${f.content === undefined ? "remove" : "write"} ${f.path}`),
+        ...(changes.beforeReload.length > 0 ? [`unhook and delete flowtable ${inputs.name} (its flags change)`] : []),
+        `reload the firewall (the kernel has ${liveWords(facts, inputs.name)})`,
+      ];
+  return { changes, noop, refusals, warnings: [], planned, ...(noop ? {} : { write: { changes, minFreeKiB: MIN_FREE_KIB } }) };
+}
+
+async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<FlowtableOutputs> {
+  const shell = shellFor(inputs.connection);
+  const { facts, onRouter } = await read(shell, inputs.name);
+  const plan = planFor(facts, onRouter, inputs, old);
+  if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
+  const rendered = renderFlowtable(inputs);
+  const files = { flowtable: rendered.flowtable, rule: rendered.rule ?? null };
+  // Files as written and the kernel as declared: a no-op apply makes no writes.
+  if (plan.noop) return jsonSafe({ ...inputs, live: liveOf(facts, inputs.name), files, drift: [], warnings: [], planned: [] });
   const after = await write(shell, facts, inputs, MIN_FREE_KIB, {
     description: `Flowtable ${inputs.name}: ${inputs.devices.join(", ")}${inputs.hardware ? " with flags offload" : ""}`,
     restores: liveWords(facts, inputs.name),
-    changes: cs,
-    verify: (f) => verifyLive("", inputs, liveOf(f, inputs.name)).map((p) => p.replace(/^: /, "")),
+    subject: subjectOf(inputs.name),
+    sets: declaredWords(inputs),
+    changes: plan.changes,
+    verify: (f) => liveDifferences(inputs, liveOf(f, inputs.name)).map((d) => d.detail),
     checks: [`flowtable ${inputs.name} live on ${inputs.devices.join(", ")}${inputs.hardware ? " with flags offload" : ""}${inputs.forwardRule ? " with its forward rule" : ""}`],
   });
-  const live = liveOf(after, inputs.name);
-  const files = { flowtable: rendered.flowtable, rule: rendered.rule ?? null };
-  return jsonSafe({ ...inputs, live, files, drift: [] });
+  return jsonSafe({ ...inputs, live: liveOf(after, inputs.name), files, drift: [], warnings: [], planned: [] });
 }
 
 export const flowtableProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
-    return checkInputs(flowtableSchema, news, { withConnection: true });
+    const checked = checkInputs(flowtableSchema, news, { withConnection: true });
+    if (checked.failures.length > 0) return checked;
+    const inputs = checked.inputs as unknown as FlowtableInputs;
+    const preview = await previewOnRouter(inputs.connection, async (shell) => {
+      const { facts, onRouter } = await read(shell, inputs.name);
+      return planFor(facts, onRouter, inputs);
+    });
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: FlowtableOutputs, news: FlowtableInputs) {
+  async diff(_id: string, olds: FlowtableOutputs, news: FlowtableInputs & { planned?: string[] }) {
     if (!routerIdentityChanged(olds, news) && olds.name !== news.name) return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
-    return settingsDiff(olds, news, SETTINGS);
+    const diff = settingsDiff(olds, news, SETTINGS);
+    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
   },
 
   async create(inputs: FlowtableInputs) {
@@ -179,16 +219,13 @@ export const flowtableProvider = {
 
   /** Also the path of `.get()`, where props hold only what the program passed. */
   async read(id: string, props: Partial<Omit<FlowtableOutputs, "connection">> & { connection: RouterConnection }) {
-    const shell = shellFor(props.connection as RouterConnection);
     const name = props.name ?? id.slice(id.lastIndexOf("/") + 1);
-    const { facts, extra } = await readFactsWith(shell, extraSections(name));
+    const { facts, onRouter } = await read(shellFor(props.connection as RouterConnection), name);
     // Both files gone: someone removed the flowtable; the engine drops it from state and the next up recreates it.
-    if (extra.ftFile.rc !== 0 && extra.ftRule.rc !== 0) return { id: "" };
-    const fileNow = extra.ftFile.rc === 0 ? `${extra.ftFile.out}\n` : "";
-    const ruleNow = extra.ftRule.rc === 0 ? `${extra.ftRule.out}\n` : null;
+    if (onRouter.flowtable === undefined && onRouter.rule === undefined) return { id: "" };
     const live = liveOf(facts, name);
     // Flowtable.get: adopt the files and the kernel's view as they are.
-    const files = props.files ?? { flowtable: fileNow, rule: ruleNow };
+    const files = props.files ?? { flowtable: onRouter.flowtable ?? "", rule: onRouter.rule ?? null };
     const inputs: FlowtableInputs = {
       ...GUARD_INPUT_DEFAULTS,
       priority: 0,
@@ -198,7 +235,15 @@ export const flowtableProvider = {
       ...props,
       name,
     };
-    return { id, props: jsonSafe({ ...inputs, live, files, drift: drift(inputs, files, fileNow, ruleNow, live, facts) }) };
+    const drift: Drift[] = [];
+    const filesEdited = (onRouter.flowtable ?? "") !== files.flowtable || (onRouter.rule ?? null) !== files.rule;
+    if (filesEdited) drift.push(configDrift(facts, subjectOf(name), "the include files differ from what this resource wrote", { managed: true, holds: liveWords(facts, name) }));
+    // With the files as declared, what the kernel runs is checked against them.
+    else drift.push(...liveDifferences(inputs, live));
+    const staged = stagedDrift(facts, "firewall");
+    if (staged) drift.push(staged);
+    if (!facts.packagesError && !("kmod-nft-offload" in facts.packages)) drift.push({ class: "missing-package", detail: "kmod-nft-offload is not installed" });
+    return { id, props: jsonSafe({ ...inputs, live, files, drift, warnings: props.warnings ?? [], planned: [] }) };
   },
 
   async update(_id: string, olds: FlowtableOutputs, news: FlowtableInputs) {
@@ -207,8 +252,10 @@ export const flowtableProvider = {
 
   async delete(_id: string, props: FlowtableOutputs): Promise<void> {
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts } = await readFactsWith(shell, {});
+    const { facts, onRouter } = await read(shell, props.name);
     const paths = flowtablePaths(props.name);
+    const live = liveOf(facts, props.name);
+    if (onRouter.flowtable === undefined && onRouter.rule === undefined && !live) return;
     const cs: ChangeSet = {
       ...emptyChangeSet(),
       files: [
@@ -217,8 +264,16 @@ export const flowtableProvider = {
       ],
       reloadFirewall: true,
       // A reload flushes rules but keeps flowtables that are no longer declared; once unhooked it can go.
-      afterReload: liveOf(facts, props.name) ? [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", props.name])] : [],
+      afterReload: live ? [shellCommand(["nft", "delete", "flowtable", "inet", "fw4", props.name])] : [],
     };
-    await write(shell, facts, props, 0, absentChange(`Flowtable ${props.name}: remove`, facts, cs, props.name));
+    await write(shell, facts, props, 0, {
+      description: `Flowtable ${props.name}: remove`,
+      restores: liveWords(facts, props.name),
+      subject: subjectOf(props.name),
+      sets: `no flowtable ${props.name}`,
+      changes: cs,
+      verify: (f) => (liveOf(f, props.name) ? [`flowtable ${props.name} is still in the kernel`] : []),
+      checks: [`flowtable ${props.name} gone from the kernel`],
+    });
   },
 };

@@ -3,7 +3,7 @@ import { firewallDefaultsProvider } from "./firewall-defaults";
 import { flowtableProvider } from "./flowtable";
 import { offloadPackagesProvider } from "./offload-packages";
 import { routerProvider } from "./router";
-import { waveGateProvider } from "./wave-gate";
+import { fleetVerdictProvider, waveGateProvider } from "./wave-gate";
 
 /**
  * Every resource's implementation, by the kind the SDK's thin shim names. The shim stored in Pulumi
@@ -17,6 +17,7 @@ export const providers = {
   offloadPackages: offloadPackagesProvider,
   deviceOffload: deviceOffloadProvider,
   waveGate: waveGateProvider,
+  fleetVerdict: fleetVerdictProvider,
 };
 
 export type ResourceKind = keyof typeof providers;

@@ -1,12 +1,13 @@
 import { offloadPackagesSchema, type OffloadPackagesInputs } from "../../sdk/schemas";
+import { emptyChangeSet } from "../device/changeset";
 import type { Drift } from "../device/drift";
 import { installedVersions, PackagesUnreadableError, readFacts, type RouterFacts } from "../device/facts";
-import { PreflightError } from "../device/preflight";
+import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
-import { emptyChangeSet } from "../device/changeset";
-import { GUARD_INPUT_DEFAULTS, write } from "./write";
 import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { previewOnRouter } from "./preview";
+import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
   /** Installed version of each wanted package (absent = not installed). */
@@ -16,9 +17,14 @@ export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
   /** Flow offload kernel modules loaded after the install. */
   modules: string[];
   drift: Drift[];
+  warnings: string[];
+  /** What an up would change on the router, as read at the last check (preview). */
+  planned: string[];
 }
 
-const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
+const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete", "halted", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
+const SUBJECT = "offloadPackages";
+
 /** What is installed of `packages`; an unreadable package list is an error, never "not installed". */
 async function inspect(shell: RouterShell, packages: string[]): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
   const facts = await readFacts(shell);
@@ -37,46 +43,73 @@ function removeCommand(facts: RouterFacts, names: string[]): string {
   return facts.packageManager === "apk" ? shellCommand(["apk", "del", ...names]) : shellCommand(["opkg", "remove", ...names]);
 }
 
+function missingDrift(missing: string[]): Drift[] {
+  return missing.map((p) => ({ class: "missing-package", detail: `${p} is not installed` }));
+}
+
+/** What is missing, and whether the flash allows installing it. */
+function planFor(facts: RouterFacts, installed: Record<string, string>, inputs: OffloadPackagesInputs): { missing: string[]; refusals: Refusal[]; planned: string[] } {
+  const missing = inputs.packages.filter((p) => !(p in installed));
+  const free = facts.overlay?.availKiB;
+  // The guard's own write path refuses only a nearly full overlay; this margin is the packages'.
+  const refusals =
+    missing.length > 0 && free !== undefined && free < inputs.minFreeKiB
+      ? [
+          {
+            property: "minFreeKiB",
+            message: `only ${free} KiB free on the overlay, below minFreeKiB (${inputs.minFreeKiB} KiB); installing ${missing.join(", ")} could fill the flash. Free space or lower minFreeKiB`,
+          },
+        ]
+      : [];
+  return { missing, refusals, planned: missing.length > 0 ? [`install ${missing.join(", ")} (${facts.packageManager})`] : [] };
+}
+
 async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = []): Promise<OffloadPackagesOutputs> {
   const shell = shellFor(inputs.connection);
   const before = await inspect(shell, inputs.packages);
   const { facts, installed } = before;
-  const missing = inputs.packages.filter((p) => !(p in installed));
+  const { missing, refusals } = planFor(facts, installed, inputs);
+  // Its fleet wave was halted: nothing is installed, and the outputs say what is missing.
+  if (inputs.halted) return jsonSafe({ ...inputs, installed, installedByUs: alreadyOurs.filter((p) => p in installed), modules: facts.offload.runtime.modules, drift: missingDrift(missing), warnings: [], planned: [] });
+  if (refusals.length > 0) throw new PreflightError(shell.router, refusals);
+  let after = before;
   if (missing.length > 0) {
-    const free = facts.overlay?.availKiB;
-    // Before anything: the guard's own write path refuses only a nearly full overlay; this margin is the package's.
-    if (free !== undefined && free < inputs.minFreeKiB) {
-      throw new PreflightError(shell.router, [
-        `only ${free} KiB free on the overlay, below minFreeKiB (${inputs.minFreeKiB} KiB); installing ${missing.join(", ")} could fill the flash. Free space or lower minFreeKiB`,
-      ]);
-    }
-    await write(shell, facts, inputs, 0, {
+    const confirmed = await write(shell, facts, inputs, 0, {
       description: `OffloadPackages: install ${missing.join(", ")}`,
       restores: `${missing.join(", ")} not installed`,
+      subject: SUBJECT,
+      sets: `${missing.join(", ")} installed`,
       changes: { ...emptyChangeSet(), commands: [installCommand(facts, missing)] },
       // A restore removes what this change installed.
       installsPackages: missing,
-      verify: (after) => {
-        if (after.packagesError) return [`the installed packages could not be read back (${after.packagesError})`];
-        const now = installedVersions(after, inputs.packages);
-        return inputs.packages.filter((p) => !(p in now)).map((p) => `${p} is not installed`);
+      verify: (now) => {
+        if (now.packagesError) return [`the installed packages could not be read back (${now.packagesError})`];
+        const versions = installedVersions(now, inputs.packages);
+        return inputs.packages.filter((p) => !(p in versions)).map((p) => `${p} is not installed`);
       },
       checks: [`${inputs.packages.join(", ")} installed`],
     });
+    after = { facts: confirmed, installed: installedVersions(confirmed, inputs.packages) };
   }
-  // Nothing installed: the first read is still the truth, no need for a second exec.
-  const after = missing.length > 0 ? await inspect(shell, inputs.packages) : before;
   const installedByUs = [...new Set([...alreadyOurs.filter((p) => inputs.packages.includes(p)), ...missing])];
-  return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.facts.offload.runtime.modules, drift: [] });
+  return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.facts.offload.runtime.modules, drift: [], warnings: [], planned: [] });
 }
 
 export const offloadPackagesProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
-    return checkInputs(offloadPackagesSchema, news, { withConnection: true });
+    const checked = checkInputs(offloadPackagesSchema, news, { withConnection: true });
+    if (checked.failures.length > 0) return checked;
+    const inputs = checked.inputs as unknown as OffloadPackagesInputs;
+    const preview = await previewOnRouter(inputs.connection, (_shell, facts) => {
+      if (facts.packagesError) return { refusals: [], warnings: [`not checked at preview: the installed packages could not be read (${facts.packagesError})`], planned: [] };
+      return { ...planFor(facts, installedVersions(facts, inputs.packages), inputs), warnings: [] };
+    });
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs) {
-    return settingsDiff(olds, news, SETTINGS);
+  async diff(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs & { planned?: string[] }) {
+    const diff = settingsDiff(olds, news, SETTINGS);
+    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
   },
 
   async create(inputs: OffloadPackagesInputs) {
@@ -86,11 +119,10 @@ export const offloadPackagesProvider = {
   /** Also the path of `.get()`, where props hold only what the program passed. */
   async read(id: string, props: Partial<Omit<OffloadPackagesOutputs, "connection">> & { connection: RouterConnection }) {
     // OffloadPackages.get passes only what the program gave: fill in the defaults check would have.
-    const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, installedByUs: [], ...GUARD_INPUT_DEFAULTS, ...props };
+    const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, halted: "", installedByUs: [], warnings: [], ...GUARD_INPUT_DEFAULTS, ...props };
     const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages);
     const missing = inputs.packages.filter((p) => !(p in installed));
-    const drift: Drift[] = missing.map((p) => ({ class: "missing-package", detail: `${p} is not installed` }));
-    return { id, props: jsonSafe({ ...inputs, installed, modules: facts.offload.runtime.modules, drift }) };
+    return { id, props: jsonSafe({ ...inputs, installed, modules: facts.offload.runtime.modules, drift: missingDrift(missing), planned: [] }) };
   },
 
   async update(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs) {
@@ -100,17 +132,20 @@ export const offloadPackagesProvider = {
   async delete(_id: string, props: OffloadPackagesOutputs): Promise<void> {
     if (!props.removeOnDelete || props.installedByUs.length === 0) return;
     const shell = shellFor(props.connection as RouterConnection);
-    const facts = await readFacts(shell);
-    const ours = props.installedByUs;
+    const { facts, installed } = await inspect(shell, props.installedByUs);
+    const ours = props.installedByUs.filter((p) => p in installed);
+    if (ours.length === 0) return;
     await write(shell, facts, props, 0, {
       description: `OffloadPackages: remove ${ours.join(", ")}`,
       restores: `${ours.join(", ")} installed`,
+      subject: SUBJECT,
+      sets: `${ours.join(", ")} not installed`,
       removesPackages: ours,
       changes: { ...emptyChangeSet(), commands: [removeCommand(facts, ours)] },
-      verify: (after) =>
-        after.packagesError
-          ? [`the installed packages could not be read back (${after.packagesError})`]
-          : Object.keys(installedVersions(after, ours)).map((p) => `${p} is still installed`),
+      verify: (now) =>
+        now.packagesError
+          ? [`the installed packages could not be read back (${now.packagesError})`]
+          : Object.keys(installedVersions(now, ours)).map((p) => `${p} is still installed`),
       checks: [`${ours.join(", ")} removed`],
     });
   },

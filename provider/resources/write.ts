@@ -1,4 +1,4 @@
-import { refuseForeignChanges, refuseFullOverlay } from "../device/apply";
+import { refuseWrite } from "../device/apply";
 import type { RouterFacts } from "../device/facts";
 import type { RouterShell } from "../device/shell";
 import { DEFAULT_GUARD, guardedApply, type GuardedChange, type GuardOptions, type HealthCheck } from "../guard";
@@ -32,7 +32,6 @@ export function guardOptionsOf(inputs: GuardInputs): GuardOptions {
  * window (which checks, under the router's lock, everything before it goes live).
  */
 export async function write(shell: RouterShell, facts: RouterFacts, inputs: GuardInputs, minFreeKiB: number, change: GuardedChange): Promise<RouterFacts> {
-  refuseFullOverlay(shell.router, facts, minFreeKiB);
-  refuseForeignChanges(shell.router, facts, change.changes);
+  refuseWrite(shell.router, facts, change.changes, minFreeKiB);
   return guardedApply(shell, toConnectionOptions(inputs.connection), change, guardOptionsOf(inputs), { firewall: facts.firewall });
 }

@@ -84,14 +84,14 @@ describe("audit --json", () => {
     expect(byName("mi4a-sqm")).toMatchObject({ release: "OpenWrt 24.10.0", capability: { hardware: true } });
   });
 
-  test("conflicts: SQM on the 24.10 uplink, the missing offload package, the full overlay; none on a clean router", () => {
+  test("conflicts: SQM on the 24.10 uplink; what up would refuse (the missing offload package, the full overlay); none on a clean router", () => {
     const kinds = (name: string) => byName(name).conflicts.map((c) => c.kind);
     expect(kinds("mi4a-sqm")).toEqual(["sqm"]);
     expect(byName("mi4a-sqm").conflicts[0].detail).toMatch(/SQM instance "wan" shapes wan/);
-    expect(kinds("hap-ac2")).toEqual(["missing-package"]);
-    expect(byName("hap-ac2").conflicts[0].detail).toMatch(/kmod-nft-offload is not installed.*opkg install kmod-nft-offload/);
-    expect(kinds("x86-full")).toEqual(["full-flash"]);
-    expect(byName("x86-full").conflicts[0].detail).toMatch(/^0 KiB free on \/ \(below the 256 KiB margin\)/);
+    expect(kinds("hap-ac2")).toEqual(["refused"]);
+    expect(byName("hap-ac2").conflicts[0].detail).toMatch(/^up would refuse software offload: kmod-nft-offload is not installed .*add an OffloadPackages resource/);
+    expect(kinds("x86-full")).toEqual(["refused"]);
+    expect(byName("x86-full").conflicts[0].detail).toMatch(/^up would refuse software offload: .*only 0 KiB free on the overlay/);
     expect(kinds("r6220")).toEqual([]);
     expect(kinds("archer-c6")).toEqual([]);
   });

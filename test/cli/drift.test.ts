@@ -2,6 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { startSimulatedFleet, type SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import type { DriftRecord } from "../../cli/drift";
+import { firewallDefaultsProvider } from "../../provider/resources/firewall-defaults";
+import { getPool } from "../../provider/transport";
+import { connectionOf, defaultsInputs } from "../helpers/providers";
 import { onRouter, requireBuiltCli, runCli, tempDir, writeInventory } from "./fleet";
 
 /**
@@ -28,6 +31,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await getPool().closeAll();
   await Promise.all(fleet.map((r) => r.stop()));
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -67,7 +71,20 @@ test("every router as the inventory declares it: exit 0, a table that says so", 
   expect(res.stdout).toMatch(/^4 routers: 4 in sync, 0 drifted, 0 failed$/m);
 });
 
-test("a LuCI edit on one router and someone's staged change on another: exit 2, each classified", async () => {
+test("a router nothing has applied yet: not-applied, not a local edit", async () => {
+  const declared = writeInventory(dir, [{ name: "r6220", router: fleet[R6220], mode: "software" }], "software.yaml");
+  const res = await runCli(["drift", "--inventory", declared, "--json"]);
+  expect(res.code).toBe(2);
+  expect(parse(res.stdout)[0].drift).toEqual([
+    { class: "not-applied", detail: "uci says offload off, software offload was declared: nothing from this project has applied it to this router yet" },
+  ]);
+});
+
+test("a LuCI edit on a router this project manages and someone's staged change on another: exit 2, each classified", async () => {
+  // The router was brought to its declared state through the guard (software offload on, then off again), then edited in LuCI.
+  const connection = await connectionOf(fleet[R6220]);
+  const created = await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
+  await firewallDefaultsProvider.delete(created.id, created.outs);
   await onRouter(fleet[R6220], "uci set firewall.@defaults[0].flow_offloading=1; uci commit firewall; fw4 reload");
   await onRouter(fleet[X86], "uci set firewall.@defaults[0].syn_flood=0");
 
@@ -79,15 +96,15 @@ test("a LuCI edit on one router and someone's staged change on another: exit 2, 
     declared: { mode: "off", source: "inventory", reason: "set for this router in the inventory" },
     configuredMode: "software",
     runningMode: "software",
-    drift: [{ class: "local-edit", detail: "uci says software offload, off was declared" }],
+    drift: [{ class: "local-edit", detail: "uci says software offload, offload off was declared: edited on the router (uci, LuCI or by hand)" }],
     error: null,
   });
-  expect(records[X86].drift[0].detail).toMatch(/^1 uncommitted uci change\(s\) to firewall: firewall\.cfg\w+\.syn_flood='0'/);
+  expect(records[X86].drift[0].detail).toMatch(/^1 uncommitted uci change\(s\) to firewall, not live until someone commits them: firewall\.cfg\w+\.syn_flood='0'/);
 
   expect(table.code).toBe(2);
   expect(table.stdout).toMatch(/^r6220 +127\.0\.0\.1:\d+ +off \(inventory\) +software +software +local-edit$/m);
   expect(table.stdout).toMatch(/^x86 +127\.0\.0\.1:\d+ +off \(inventory\) +off +off +pending-changes$/m);
-  expect(table.stdout).toMatch(/^r6220\n {2}local-edit: uci says software offload, off was declared$/m);
+  expect(table.stdout).toMatch(/^r6220\n {2}local-edit: uci says software offload, offload off was declared: edited on the router/m);
   expect(table.stdout).toMatch(/^4 routers: 2 in sync, 2 drifted, 0 failed$/m);
 });
 
@@ -97,7 +114,8 @@ test("without a mode in the inventory the policy's decision is what was declared
   expect(res.code).toBe(2);
   expect(parse(res.stdout)[0]).toMatchObject({
     declared: { mode: "software", source: "policy", reason: 'SQM instance "wan" on wan shapes the uplink; hardware offload would bypass it' },
-    drift: [{ class: "local-edit", detail: "uci says off offload, software was declared" }],
+    // Never applied there: the policy's decision is new to it.
+    drift: [{ class: "not-applied", detail: "uci says offload off, software offload was declared: nothing from this project has applied it to this router yet" }],
   });
 });
 
@@ -124,7 +142,7 @@ test("--stack-export: what the stack declared, matched by host and port, plain o
   expect(records[R6220].declared).toEqual({ mode: "hardware", source: "stack", reason: "declared by r6220-offload in the stack" });
   expect(records[R6220].drift[1].detail).toMatch(/^was OpenWrt 23\.05\.3 .*, now OpenWrt 23\.05\.4 /);
   expect(records[X86]).toMatchObject({ configuredMode: "hardware", runningMode: "software" });
-  expect(records[X86].drift[0].detail).toBe("configured for hardware offload, but the kernel runs software offload (fw4 fell back)");
+  expect(records[X86].drift[0].detail).toBe("configured for hardware offload, but the kernel runs software offload (fw4 fell back: a device refused `flags offload`)");
   expect(records[HAP].drift[1].detail).toBe("kmod-nft-offload is not installed");
 
   expect(table.code).toBe(2);

@@ -1,6 +1,7 @@
 import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { firewallDefaultsProvider } from "../../provider/resources/firewall-defaults";
 import { flowtableProvider } from "../../provider/resources/flowtable";
+import { flowtableSchema } from "../../sdk/schemas";
 import { GuardBusyError, GuardError, listSnapshots, planRollback, rollback, DEFAULT_GUARD } from "../../provider/guard";
 import { OverlayFullError } from "../../provider/device/apply";
 import { readFacts } from "../../provider/device/facts";
@@ -45,7 +46,14 @@ describe("guarded apply", () => {
     unlocked(sim);
     const snaps = await listSnapshots(routerShell(optionsFor(sim)));
     expect(snaps).toEqual([
-      { txid: expect.stringMatching(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/), description: "FirewallDefaults: hardware offload", result: expect.stringMatching(/^confirmed \d+$/), restores: "offload off" },
+      {
+        txid: expect.stringMatching(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$/),
+        description: "FirewallDefaults: hardware offload",
+        result: expect.stringMatching(/^confirmed \d+$/),
+        restores: "offload off",
+        subject: "firewallDefaults",
+        sets: "hardware offload",
+      },
     ]);
     // Confirmed means synced: a power cut right after keeps the change and its record.
     await sim.crash();
@@ -109,9 +117,10 @@ describe("guarded apply", () => {
     expect(await runtimeOf(sim)).toBe(oldRuntime);
   });
 
-  test("a full overlay: refused before any change", async () => {
+  test("a full overlay: refused before any change (the preview would have refused it too)", async () => {
+    const inputs = await defaultsInputs(connection);
     sim.setFaults({ overlayFull: true });
-    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
+    const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
     expect(err).toBeInstanceOf(OverlayFullError);
     expect(snapshotFiles(sim)).toEqual(oldFiles);
     expect(await runtimeOf(sim)).toBe(oldRuntime);
@@ -134,7 +143,8 @@ describe("guarded apply", () => {
   });
 
   test("a router held by another writer: refused with that writer's transaction named, nothing changed", async () => {
-    await run(sim, "mkdir -p /etc/offload-guard/tx/20260101T000000.000Z-abcdef && echo 'Flowtable x: other operator' > /etc/offload-guard/tx/20260101T000000.000Z-abcdef/meta && echo 4102444800 > /etc/offload-guard/tx/20260101T000000.000Z-abcdef/deadline && ln -s ../offload-guard/tx/20260101T000000.000Z-abcdef/hook /etc/rc.d/S11offload-guard");
+    const d = "/etc/offload-guard/tx/20260101T000000.000Z-abcdef";
+    await run(sim, `mkdir -p ${d} && echo 'Flowtable x: other operator' > ${d}/meta && echo 4102444800 > ${d}/deadline && echo '#!/bin/sh' > ${d}/hook && chmod 755 ${d}/hook && ln -s ../offload-guard/tx/20260101T000000.000Z-abcdef/hook /etc/rc.d/S11offload-guard`);
     const before = snapshotFiles(sim);
     const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
     expect(err).toBeInstanceOf(GuardBusyError);
@@ -143,9 +153,12 @@ describe("guarded apply", () => {
   });
 
   test("someone's staged change to the same option is never taken for applied: refused with their lines, still staged, not live", async () => {
+    const inputs = await defaultsInputs(connection);
     await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci set firewall.@defaults[0].flow_offloading_hw=1");
     const stagedFiles = snapshotFiles(sim);
-    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection)).catch((e) => e);
+    // The preview refuses it (see test/sim/truthful.test.ts); an up that skipped the preview refuses it too.
+    expect((await firewallDefaultsProvider.check({}, { connection, flowOffloading: true, flowOffloadingHw: true })).failures[0].reason).toMatch(/staged uncommitted changes to uci package "firewall"/);
+    const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
     expect(err).toBeInstanceOf(ForeignChangesError);
     expect(err.message).toMatch(/staged uncommitted changes to uci package "firewall" \(2 line\(s\): firewall\.cfg\w+\.flow_offloading='1'; .*nothing was changed/);
     expect(snapshotFiles(sim)).toEqual(stagedFiles);
@@ -153,10 +166,11 @@ describe("guarded apply", () => {
   });
 
   test("a reload-only write refuses other people's staged firewall changes: fw4 would render them", async () => {
+    const inputs = await flowtableInputs(connection, { name: "mine", devices: ["lan3"] });
     await run(sim, "uci set firewall.@zone[1].input=ACCEPT");
     const before = snapshotFiles(sim);
     const ruleset = (await run(sim, "nft list ruleset")).stdout;
-    const err = await flowtableProvider.create(await flowtableInputs(connection, { name: "mine", devices: ["lan3"] })).catch((e) => e);
+    const err = await flowtableProvider.create(inputs).catch((e) => e);
     expect(err).toBeInstanceOf(ForeignChangesError);
     expect(err.message).toMatch(/firewall\.cfg\w+\.input='ACCEPT'/);
     expect(snapshotFiles(sim)).toEqual(before);
@@ -168,10 +182,10 @@ describe("guarded apply", () => {
     await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
     const files = snapshotFiles(sim);
     const ruleset = (await run(sim, "nft list ruleset")).stdout;
-    const inputs = await flowtableInputs(connection, { name: "clash", devices: ["lan1"], priority: 10 });
+    // Past the resource's own preflight (which refuses the shared device at preview): straight to the guard.
+    const inputs = flowtableSchema.parse({ connection, name: "clash", devices: ["lan1"], priority: 10 });
     const shell = routerShell(optionsFor(sim));
     const facts = await readFacts(shell);
-    // Past the resource's own preflight (which would refuse the shared device): straight to the guard.
     const { guardedApply } = await import("../../provider/guard");
     const { emptyChangeSet } = await import("../../provider/device/changeset");
     const { flowtablePaths, renderFlowtable } = await import("../../provider/resources/flowtable");
@@ -181,6 +195,8 @@ describe("guarded apply", () => {
       {
         description: "Flowtable clash",
         restores: "no flowtable clash",
+        subject: "flowtable:clash",
+        sets: "flowtable clash on lan1",
         changes: { ...emptyChangeSet(), files: [{ path: flowtablePaths("clash").flowtable, content: renderFlowtable(inputs).flowtable }], reloadFirewall: true },
         verify: () => [],
         checks: [],
@@ -217,12 +233,19 @@ describe("guarded apply", () => {
   }, 30_000);
 
   test("a crash while arming never locks the router: the boot hook (or nothing) is left, and the next change goes through", async () => {
-    // After the lock and the snapshot, before arm's sync (the second `nft list flowtables`: the first is the facts probe's);
-    // right after arm's sync; in the middle of the apply.
-    const points = [{ callMatching: /^nft list flowtables$/, occurrence: 2 }, { callMatching: /^sync$/ }, { callMatching: /^uci -t \S+ commit firewall$/ }];
+    // Right after the sync that puts the transaction on flash before the lock is taken; after the lock and the
+    // snapshot, before arm's sync (the second `nft list flowtables`: the first is the facts probe's); right after
+    // arm's sync; in the middle of the apply.
+    const points = [
+      { callMatching: /^sync$/ },
+      { callMatching: /^nft list flowtables$/, occurrence: 2 },
+      { callMatching: /^sync$/, occurrence: 2 },
+      { callMatching: /^uci -t \S+ commit firewall$/ },
+    ];
+    const inputs = await defaultsInputs(connection, { confirmTimeoutSeconds: 5 });
     for (const point of points) {
       sim.setFaults({ crash: point });
-      const err = await firewallDefaultsProvider.create(await defaultsInputs(connection, { confirmTimeoutSeconds: 5 })).catch((e) => e);
+      const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
       expect(err).toBeInstanceOf(GuardError);
       expect(err.restored).toBe(true);
       expect(snapshotFiles(sim)).toEqual(oldFiles);
@@ -265,6 +288,28 @@ describe("guarded apply", () => {
   }, 30_000);
 });
 
+describe("a window shorter than the apply", () => {
+  test("the timer waits for the apply to finish, then restores it whole; the client reports what the router did", async () => {
+    const sim = await startSimulatedRouter({ profile: "x86-64-23.05" });
+    try {
+      const connection = await connectionOf(sim);
+      const before = (await run(sim, "opkg list-installed")).stdout;
+      const { offloadPackagesProvider } = await import("../../provider/resources/offload-packages");
+      const { inputs } = await offloadPackagesProvider.check({}, { connection, packages: ["ethtool", "iperf3"], confirmTimeoutSeconds: 1 });
+      // opkg update and install hold opkg's lock for over a second: the deadline passes while the apply runs.
+      const err = await offloadPackagesProvider.create(inputs as never).catch((e) => e);
+      expect(err).toBeInstanceOf(GuardError);
+      expect(err.message).toMatch(/was not confirmed in time.*the router's timer restored the previous config at .*: the router holds ethtool, iperf3 not installed again/);
+      expect((await run(sim, "opkg list-installed")).stdout).toBe(before);
+      const [record] = await listSnapshots(routerShell(optionsFor(sim)));
+      expect(record.result).toMatch(/^restored timeout \d+$/);
+      unlocked(sim);
+    } finally {
+      await sim.stop();
+    }
+  }, 30_000);
+});
+
 describe("a driver that crashes under hardware offload", () => {
   test("the router reboots during the soak; its boot hook restores the old config before the firewall starts", async () => {
     const sim = await startSimulatedRouter({ profile: "mt7621-unstable-hw", faults: { crashAfterMs: 300 } });
@@ -303,13 +348,14 @@ describe("openwrt-offload snapshots / rollback", () => {
       expect(rolled).toMatchObject({ code: 0, stdout: expect.stringMatching(/^root@127\.0\.0\.1:\d+: put back offload off \(from before .*: FirewallDefaults: software offload\); the firewall was reloaded\n$/) });
       expect(snapshotFiles(sim)).toEqual(oldFiles);
 
-      // A lock whose transaction is gone (its owner crashed before anything was synced): only --break-stale clears it.
-      await run(sim, "ln -s ../offload-guard/tx/20260101T000000.000Z-000000/hook /etc/rc.d/S11offload-guard");
+      // A lock whose deadline passed long ago (its timer died: the holder applied nothing yet): only --break-stale clears it.
+      const d = "/etc/offload-guard/tx/20260101T000000.000Z-000000";
+      await run(sim, `mkdir -p ${d} && echo 1 > ${d}/deadline && echo locked > ${d}/phase && echo '#!/bin/sh' > ${d}/hook && chmod 755 ${d}/hook && ln -s ../offload-guard/tx/20260101T000000.000Z-000000/hook /etc/rc.d/S11offload-guard`);
       const held = await openwrt("rollback");
       expect(held.code).toBe(1);
-      expect(held.stderr).toMatch(/another change holds this router \(20260101T000000.000Z-000000/);
+      expect(held.stderr).toMatch(/another change holds this router \(20260101T000000.000Z-000000, waiting for confirmation until 1970-01-01T00:00:01.000Z\)/);
       const broke = await openwrt("rollback", ["--break-stale"]);
-      expect(broke.stdout).toMatch(/broke 20260101T000000.000Z-000000 \(no transaction\)/);
+      expect(broke.stdout).toMatch(/broke 20260101T000000.000Z-000000 \(aborted stale \d+\)/);
       expect(broke.code).toBe(0);
 
       const wrongKey = await openwrt("snapshots", [], "SHA256:" + "B".repeat(43));

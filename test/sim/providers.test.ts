@@ -10,11 +10,28 @@ import { run } from "../helpers/sim-client";
 
 afterAll(() => getPool().closeAll());
 
+type Checkable = { check(o: unknown, n: Record<string, unknown>): Promise<{ inputs: unknown; failures: { property: string; reason: string }[] }> };
+
 /** Runs check like the plugin does and fails the test on validation failures. */
-async function checked<T>(provider: { check(o: unknown, n: Record<string, unknown>): Promise<{ inputs: unknown; failures: unknown[] }> }, news: Record<string, unknown>): Promise<T> {
+async function checked<T>(provider: Checkable, news: Record<string, unknown>): Promise<T> {
   const { inputs, failures } = await provider.check({}, news);
   expect(failures).toEqual([]);
   return inputs as T;
+}
+
+/**
+ * A change the router refuses: refused already at check (the preview), and with the very same
+ * message by create (an up that skipped the preview). Returns that message.
+ */
+async function refusedAtPreviewAndUp(provider: Checkable & { create(i: never): Promise<unknown> }, news: Record<string, unknown>, property: string): Promise<string> {
+  const { inputs, failures } = await provider.check({}, news);
+  expect(failures).toEqual([{ property, reason: expect.stringMatching(/refusing to change anything: /) }]);
+  const up = await provider.create(inputs as never).then(
+    () => new Error("create went through"),
+    (e: Error) => e,
+  );
+  expect(up.message).toBe(failures[0].reason);
+  return up.message;
 }
 
 async function routerOf(sim: SimulatedRouter): Promise<RouterOutputs> {
@@ -95,7 +112,10 @@ describe("FirewallDefaults", () => {
     const updated = (await firewallDefaultsProvider.update(created.id, created.outs, hwInputs)).outs;
     expect(updated.runtime).toMatchObject({ mode: "hardware", flowtable: { hwOffload: true } });
     expect(updated.original).toEqual({ flow_offloading: "yes" });
-    expect((await firewallDefaultsProvider.diff(created.id, updated, hwInputs)).changes).toBe(false);
+    // The next preview's check reads the router again: nothing left to do, no change.
+    const again = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true, flowOffloadingHw: true });
+    expect(again.planned).toEqual([]);
+    expect((await firewallDefaultsProvider.diff(created.id, updated, again)).changes).toBe(false);
 
     await firewallDefaultsProvider.delete(created.id, updated);
     expect(snapshotFiles(sim)["/etc/config/firewall"]).toMatch(/option flow_offloading 'yes'/);
@@ -133,8 +153,8 @@ describe("FirewallDefaults", () => {
     try {
       const conn = (await routerOf(x86)).connection;
       const before = snapshotFiles(x86);
-      const inputs = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection: conn, flowOffloading: true, flowOffloadingHw: true });
-      await expect(firewallDefaultsProvider.create(inputs)).rejects.toThrow(/hardware offload was requested but target x86\/64 has no flow engine.*set flowOffloadingHw: false/);
+      const message = await refusedAtPreviewAndUp(firewallDefaultsProvider, { connection: conn, flowOffloading: true, flowOffloadingHw: true }, "flowOffloadingHw");
+      expect(message).toMatch(/hardware offload was requested but target x86\/64 has no flow engine.*set flowOffloadingHw: false/);
       expect(snapshotFiles(x86)).toEqual(before);
     } finally {
       await x86.stop();
@@ -175,10 +195,11 @@ describe("Flowtable", () => {
 
     expect(((await flowtableProvider.read(id, outs)).props as FlowtableOutputs).drift).toEqual([]);
     // The kernel takes a redeclared flowtable's flags as given (checked on a real kernel, test/vm): the edit
-    // turns the counter off, so both the file and the kernel differ.
+    // turns the counter off in the file and the kernel alike; one cause, one class.
     await run(sim, "sed -i 's/counter;//' /etc/nftables.d/60-offload-lanwan.nft; fw4 reload");
     const edited = (await flowtableProvider.read(id, outs)).props as FlowtableOutputs;
-    expect(edited.drift.map((d) => d.class)).toEqual(["local-edit", "runtime-fallback"]);
+    expect(edited.drift).toEqual([{ class: "local-edit", detail: "the include files differ from what this resource wrote: edited on the router (uci, LuCI or by hand)" }]);
+    expect(edited.live?.counter).toBe(false);
     expect((await flowtableProvider.diff(id, edited, inputs)).changes).toBe(true);
     await flowtableProvider.update(id, edited, inputs);
 
@@ -194,8 +215,7 @@ describe("Flowtable", () => {
   });
 
   test("refusals: unknown device, reserved name", async () => {
-    const inputs = await checked<FlowtableOutputs>(flowtableProvider, { connection, name: "x", devices: ["eth9"] });
-    await expect(flowtableProvider.create(inputs)).rejects.toThrow(/no such device\(s\): eth9 \(the router has/);
+    expect(await refusedAtPreviewAndUp(flowtableProvider, { connection, name: "x", devices: ["eth9"] }, "devices")).toMatch(/no such device\(s\): eth9 \(the router has/);
     const { failures } = await flowtableProvider.check({}, { connection, name: "ft", devices: ["wan"] });
     expect(failures).toEqual([{ property: "name", reason: expect.stringMatching(/firewall4's own flowtable/) }]);
   });
@@ -206,8 +226,7 @@ describe("OffloadPackages", () => {
     const sim = await startSimulatedRouter({ profile: "ipq40xx-22.03" });
     try {
       const connection = (await routerOf(sim)).connection;
-      const fw = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true });
-      await expect(firewallDefaultsProvider.create(fw)).rejects.toThrow(/kmod-nft-offload is not installed.*OffloadPackages/);
+      expect(await refusedAtPreviewAndUp(firewallDefaultsProvider, { connection, flowOffloading: true }, "flowOffloading")).toMatch(/kmod-nft-offload is not installed.*OffloadPackages/);
 
       const inputs = await checked<OffloadPackagesOutputs>(offloadPackagesProvider, { connection, removeOnDelete: true });
       expect(inputs.packages).toEqual(["kmod-nft-offload"]);
@@ -216,6 +235,7 @@ describe("OffloadPackages", () => {
       expect(outs.installedByUs).toEqual(["kmod-nft-offload"]);
       expect(outs.installed["kmod-nft-offload"]).toMatch(/^5\.10\./);
       expect(outs.modules).toEqual(expect.arrayContaining(["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload"]));
+      const fw = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true });
       expect((await firewallDefaultsProvider.create(fw)).outs.runtime.mode).toBe("software");
 
       await run(sim, "opkg remove --force-depends kmod-nft-offload");
@@ -234,8 +254,8 @@ describe("OffloadPackages", () => {
     const sim = await startSimulatedRouter({ profile: "ath79-21.02" });
     try {
       const connection = (await routerOf(sim)).connection;
-      const inputs = await checked<OffloadPackagesOutputs>(offloadPackagesProvider, { connection, packages: ["iperf3"], minFreeKiB: 100_000 });
-      await expect(offloadPackagesProvider.create(inputs)).rejects.toThrow(/KiB free on the overlay, below minFreeKiB \(100000 KiB\)/);
+      const message = await refusedAtPreviewAndUp(offloadPackagesProvider, { connection, packages: ["iperf3"], minFreeKiB: 100_000 }, "minFreeKiB");
+      expect(message).toMatch(/KiB free on the overlay, below minFreeKiB \(100000 KiB\)/);
       expect((await run(sim, "opkg list-installed iperf3")).stdout).toBe("");
     } finally {
       await sim.stop();
@@ -260,7 +280,7 @@ describe("DeviceOffload", () => {
 
       await run(sim, "ethtool -K wan hw-tc-offload on");
       const drifted = (await deviceOffloadProvider.read(id, outs)).props as DeviceOffloadOutputs;
-      expect(drifted.drift.map((d) => d.class)).toEqual(["runtime-fallback"]);
+      expect(drifted.drift.map((d) => d.class)).toEqual(["runtime-mismatch"]);
 
       const files = snapshotFiles(sim);
       await deviceOffloadProvider.delete(id, outs);
@@ -276,8 +296,7 @@ describe("DeviceOffload", () => {
     const sim = await startSimulatedRouter({ profile: "x86-64-23.05" });
     try {
       const connection = (await routerOf(sim)).connection;
-      const inputs = await checked<DeviceOffloadOutputs>(deviceOffloadProvider, { connection, devices: ["eth1"], hwTcOffload: true });
-      await expect(deviceOffloadProvider.create(inputs)).rejects.toThrow(/ethtool is not installed.*packages: \["ethtool"\]/);
+      expect(await refusedAtPreviewAndUp(deviceOffloadProvider, { connection, devices: ["eth1"], hwTcOffload: true }, "(router)")).toMatch(/ethtool is not installed.*packages: \["ethtool"\]/);
     } finally {
       await sim.stop();
     }
@@ -291,8 +310,7 @@ describe("Flowtable next to fw4's own", () => {
       const connection = (await routerOf(sim)).connection;
       await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci commit firewall; fw4 reload");
       const before = snapshotFiles(sim);
-      const inputs = await checked<FlowtableOutputs>(flowtableProvider, { connection, name: "lanwan", devices: ["lan1", "wan"] });
-      await expect(flowtableProvider.create(inputs)).rejects.toThrow(/lan1 \(in ft\), wan \(in ft\) already is/);
+      expect(await refusedAtPreviewAndUp(flowtableProvider, { connection, name: "lanwan", devices: ["lan1", "wan"] }, "devices")).toMatch(/lan1 \(in ft\), wan \(in ft\) already is/);
       expect(snapshotFiles(sim)).toEqual(before);
     } finally {
       await sim.stop();

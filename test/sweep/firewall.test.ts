@@ -12,5 +12,5 @@ afterAll(() => getPool().closeAll());
 const mine = OPERATIONS.filter((op) => /^(FirewallDefaults|Flowtable)/.test(op.name));
 
 test.each(mine.map((op) => [op.name, op]))("%s", async (_name, op) => {
-  await expectSweepHolds(op, 4);
+  await expectSweepHolds(op, 3);
 }, 600_000);

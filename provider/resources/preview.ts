@@ -1,0 +1,59 @@
+import { writeRefusals } from "../device/apply";
+import type { ChangeSet } from "../device/changeset";
+import { readFacts, type RouterFacts } from "../device/facts";
+import { refusalMessage, type Refusal } from "../device/preflight";
+import { routerShell, type RouterShell } from "../device/shell";
+import { isUnknown, toConnectionOptions, type CheckFailure, type RouterConnection } from "./common";
+
+/**
+ * What `check` learns from the router before anything is written, at every preview: the refusals
+ * `up` would make (as check failures, with the same message), warnings, and the router-level changes
+ * `up` would make (`planned`, shown in the preview's diff as `flow_offloading: "0" → "1"` and the like).
+ * Read-only and bounded in time; when the router cannot be read, the warning says the checks were
+ * not made and `up` makes them before it changes anything.
+ */
+export interface RouterPreview {
+  failures: CheckFailure[];
+  warnings: string[];
+  planned: string[];
+}
+
+/** What a resource concludes from the facts: refusals, warnings, planned changes, and the write it would make. */
+export interface Judgement {
+  refusals: Refusal[];
+  warnings: string[];
+  planned: string[];
+  /** The write up would make (none when there is nothing to do), judged like any write: flash and staged changes. */
+  write?: { changes: ChangeSet; minFreeKiB: number };
+}
+
+/** A preview reads a router with short timeouts and no connect retries: it must not hang on an unreachable one. */
+const PREVIEW_CONNECT_MS = 5000;
+const PREVIEW_EXEC_MS = 20_000;
+
+export async function previewOnRouter(connection: unknown, judge: (shell: RouterShell, facts: RouterFacts) => Promise<Judgement> | Judgement): Promise<RouterPreview> {
+  if (connection === undefined || isUnknown(connection)) {
+    return { failures: [], warnings: ["not checked at preview: the router's connection is not known until its Router exists; up checks before it changes anything"], planned: [] };
+  }
+  const given = connection as RouterConnection;
+  const shell = routerShell(
+    toConnectionOptions(given, {
+      connectTimeoutMs: Math.min(given.connectTimeoutMs ?? PREVIEW_CONNECT_MS, PREVIEW_CONNECT_MS),
+      execTimeoutMs: Math.min(given.execTimeoutMs ?? PREVIEW_EXEC_MS, PREVIEW_EXEC_MS),
+      connectRetries: 0,
+    }),
+  );
+  let facts: RouterFacts;
+  try {
+    facts = await readFacts(shell);
+  } catch (err) {
+    return { failures: [], warnings: [`not checked at preview: ${shell.router} could not be read (${(err as Error).message}); up checks before it changes anything`], planned: [] };
+  }
+  const { refusals, warnings, planned, write } = await judge(shell, facts);
+  const failures = [
+    ...refusals.map((r) => ({ property: r.property || "(router)", reason: refusalMessage(shell.router, [r.message]) })),
+    // The write path's own refusals (OverlayFullError, ForeignChangesError) read the same at preview as at up.
+    ...(write ? writeRefusals(shell.router, facts, write.changes, write.minFreeKiB) : []).map((r) => ({ property: r.property || "(router)", reason: r.message })),
+  ];
+  return { failures, warnings, planned };
+}
