@@ -176,7 +176,8 @@ function offloadState(probe: ProbeResult, firewall: "fw3" | "fw4", sections: Uci
   const flowtables = probe.flowtables.rc === 0 ? parseFlowtablesText(probe.flowtables.out) : [];
   const referenced = new Set(flowtablesReferencedByRules(probe.forwardRules.out));
   const fw3Rule = probe.iptables.out.split("\n").find((l) => l.includes("-j FLOWOFFLOAD"));
-  const fw4Table = flowtables.find((ft) => ft.family === "inet" && ft.table === "fw4" && referenced.has(ft.name));
+  // fw4's own offloading is its flowtable `ft`; a Flowtable of the user's (with its own forward rule) is not it.
+  const fw4Table = flowtables.find((ft) => ft.family === "inet" && ft.table === "fw4" && ft.name === "ft" && referenced.has(ft.name));
   return {
     config: {
       flowOffloading: isTrue(raw.flow_offloading, firewall),
