@@ -335,3 +335,33 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Where @pulumi/command's provider plugin (`pulumi-resource-command`) is, if anywhere: on PATH, next to the CLI, or
+ * installed in the user's Pulumi home (`pulumi plugin install`). The sandboxes use a Pulumi home of their own, so a
+ * found plugin is put on their PATH, where the engine looks for plugins too.
+ */
+export function commandPluginAvailability(env: NodeJS.ProcessEnv = process.env): { ok: boolean; reason?: string; dir?: string } {
+  const name = "pulumi-resource-command";
+  const dirs = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  const home = env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
+  const plugins = path.join(home, "plugins");
+  if (fs.existsSync(plugins)) {
+    for (const d of fs.readdirSync(plugins).filter((d) => /^resource-command-v/.test(d)).sort().reverse()) dirs.push(path.join(plugins, d));
+  }
+  for (const dir of dirs) {
+    try {
+      fs.accessSync(path.join(dir, name), fs.constants.X_OK);
+      return { ok: true, dir };
+    } catch {
+      // not here
+    }
+  }
+  return {
+    ok: false,
+    reason:
+      "@pulumi/command's provider plugin (pulumi-resource-command) is not on PATH nor in the Pulumi home, and cannot be " +
+      "had here: the Go module proxy answers 403 for github.com/pulumi/pulumi-command/provider at every version " +
+      "(tools/pulumi/README.md). test/program/command-interop.test.ts checks what remote.Command receives under mocks",
+  };
+}

@@ -41,6 +41,8 @@ export interface ExampleSpec {
    * everything else destroy must put back exactly.
    */
   packagesLeftInstalled?: Record<number, string[]>;
+  /** What the suite needs besides a Pulumi CLI (default: nothing); `dir` goes first on the sandboxes' PATH. */
+  availability?: () => { ok: boolean; reason?: string; dir?: string };
   /** Run the Pulumi.yaml variant on the Node.js in this directory (first on PATH). */
   nodeBinDir?: () => string;
   /** More steps for the Pulumi.yaml variant, after destroy (the routers are back to `before`). */
@@ -74,13 +76,17 @@ function plainOutputs(outputs: OutputMap): Record<string, unknown> {
 }
 
 export function exampleSuites(spec: ExampleSpec): void {
-  describeIf(pulumiCliAvailability(), `examples/${spec.example} through the real Pulumi CLI`, () => {
+  const cli = pulumiCliAvailability();
+  const extra = spec.availability?.() ?? { ok: true };
+  const availability = !cli.ok ? cli : extra;
+  describeIf(availability, `examples/${spec.example} through the real Pulumi CLI`, () => {
     const n = spec.resources;
+    const pathFirst = (dirs: (string | undefined)[]) => dirs.filter((d): d is string => Boolean(d)).join(path.delimiter) || undefined;
 
     test(
       `Pulumi.yaml: preview, up, up --expect-no-changes, drift, refresh --expect-no-changes fails, up repairs, destroy${spec.nodeBinDir ? " (Node.js 24)" : ""}`,
       async () => {
-        const box = await Sandbox.create({ profiles: spec.profiles, nodeBinDir: spec.nodeBinDir?.() });
+        const box = await Sandbox.create({ profiles: spec.profiles, nodeBinDir: pathFirst([spec.nodeBinDir?.(), extra.dir]) });
         try {
           const stack = await CliStack.init(box, spec.example, "sim", spec.config(box));
           if (spec.nodeBinDir) {
@@ -134,7 +140,7 @@ export function exampleSuites(spec: ExampleSpec): void {
     test(
       "Automation API inline program: the same lifecycle",
       async () => {
-        const box = await Sandbox.create({ profiles: spec.profiles });
+        const box = await Sandbox.create({ profiles: spec.profiles, nodeBinDir: pathFirst([extra.dir]) });
         try {
           const stack = await inlineStack(box, {
             projectName: spec.projectName,
