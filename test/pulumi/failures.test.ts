@@ -25,8 +25,9 @@ import * as path from "path";
  * nothing for the resource (it is not in the state; the resources created before it are); an update that fails with a
  * plain error stores nothing new either (the resource keeps its old inputs and outputs; only an
  * ErrorResourceInitFailed, i.e. an error carrying `id` and `properties`, would make it store the new inputs and those
- * properties); the stack's outputs are left as the last successful `up` registered them (the program's
- * registerOutputs never completes). So the state is truthful exactly when the router holds what the old outputs say:
+ * properties); a delete that fails leaves the resource in the state as it was (destroy stops there, and what was to
+ * be deleted after it stays too); the stack's outputs are left as the last successful `up` registered them (the
+ * program's registerOutputs never completes). So the state is truthful exactly when the router holds what the old outputs say:
  * after a refusal (nothing was written) or a guard restore (the old config is back), provided the old outputs were
  * current before the `up`.
  */
@@ -98,12 +99,13 @@ describeIf(pulumiCliAvailability(), "a failed pulumi up through the real Pulumi 
   );
 
   test(
-    "restored by the guard (fw4 reload fails): the update fails, the router and the state both hold the previous mode",
+    "restored by the guard (fw4 reload fails): a failed update or delete leaves router and state holding the previous config",
     async () => {
       const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
       try {
         const [sim] = box.routers;
         const stack = await CliStack.init(box, "quickstart", "sim", routerConfig(sim, { hardware: "false" }));
+        const initial = await routerState(sim);
         await stack.ok(["up", "--yes", "--skip-preview"]);
         const outputs = await stack.outputs();
         expect(outputs).toMatchObject({ runningMode: "software" });
@@ -123,6 +125,20 @@ describeIf(pulumiCliAvailability(), "a failed pulumi up through the real Pulumi 
         await stack.ok(["up", "--yes", "--skip-preview"]);
         expect(await routerTruth(sim)).toEqual({ flowOffloading: true, flowOffloadingHw: true, mode: "hardware" });
         expect(stateTruth(await stack.exportState(), "edge-1-offload")).toEqual(await routerTruth(sim));
+
+        // A failed delete: destroy stops there, the resource stays in the state as the router still holds it.
+        const applied = await routerState(sim);
+        sim.setFaults({ failNextFirewallReload: true });
+        const destroy = await stack.run(["destroy", "--yes", "--skip-preview"]);
+        expect(destroy.code).toBe(1);
+        expect(destroy.output).toMatch(/edge-1-offload[\s\S]*back to the original options[\s\S]*restored/);
+        expect(await routerState(sim)).toEqual(applied);
+        const kept = await stack.exportState();
+        expect(stateTruth(kept, "edge-1-offload")).toEqual(await routerTruth(sim));
+        // The Router, to be deleted after what depends on it, was never reached.
+        expect(stateResource(kept, "edge-1")).toBeDefined();
+        await stack.ok(["destroy", "--yes", "--skip-preview"]);
+        expect(await routerState(sim)).toEqual(initial);
       } finally {
         await box.cleanup();
       }
