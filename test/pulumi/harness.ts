@@ -269,7 +269,7 @@ export function stepCollector(): { onEvent: (e: EngineEvent) => void; steps: Ste
   return { onEvent, steps, byName: (name) => steps.filter((s) => s.name === name).pop() };
 }
 
-/** What a router holds that the examples touch, read with real commands on it. */
+/** What a router holds that the examples touch, read with real commands on it (in one exec). */
 export interface RouterState {
   uci: string;
   /** `nft list ruleset` and `iptables -S`. */
@@ -281,22 +281,32 @@ export interface RouterState {
   guardLock: boolean;
 }
 
+/** One exec: each part's output after a marker line, then the exit codes of the parts that must succeed. */
+const STATE_SCRIPT = [
+  "echo @@uci; uci show firewall; echo @@uci-rc $?",
+  // fw4 routers: the nftables ruleset; fw3 routers: iptables' rules.
+  "echo @@nft; nft list ruleset 2>/dev/null; echo ---; iptables -S 2>/dev/null",
+  'echo @@includes; for f in $(find /etc/nftables.d /usr/share/nftables.d -type f 2>/dev/null | sort); do echo "== $f"; cat "$f"; done',
+  "echo @@packages; (opkg list-installed 2>/dev/null || apk info 2>/dev/null) | sort",
+  "echo @@lock; if [ -e /etc/rc.d/S11offload-guard ] || [ -L /etc/rc.d/S11offload-guard ]; then echo held; fi",
+].join("\n");
+
 export async function routerState(sim: SimulatedRouter): Promise<RouterState> {
-  const part = async (cmd: string) => {
-    const r = await run(sim, cmd);
-    if (r.code !== 0) throw new Error(`${cmd} exited ${r.code} on ${sim.profile.id}: ${r.stderr}`);
-    return r.stdout;
-  };
-  return {
-    uci: await part("uci show firewall"),
-    // fw4 routers: the nftables ruleset; fw3 routers: iptables' rules.
-    nft: await part("nft list ruleset 2>/dev/null; echo ---; iptables -S 2>/dev/null; true"),
-    includes: await part(
-      'for f in $(find /etc/nftables.d /usr/share/nftables.d -type f 2>/dev/null | sort); do echo "== $f"; cat "$f"; done',
-    ),
-    packages: await part("(opkg list-installed 2>/dev/null || apk info 2>/dev/null) | sort"),
-    guardLock: (await run(sim, "test -e /etc/rc.d/S11offload-guard || test -L /etc/rc.d/S11offload-guard")).code === 0,
-  };
+  const r = await run(sim, STATE_SCRIPT);
+  const parts: Record<string, string> = {};
+  let current = "";
+  for (const line of r.stdout.split("\n")) {
+    const marker = /^@@([a-z-]+)(?: (.*))?$/.exec(line);
+    if (marker && marker[1] === "uci-rc") {
+      if (marker[2] !== "0") throw new Error(`uci show firewall exited ${marker[2]} on ${sim.profile.id}: ${r.stderr}`);
+    } else if (marker) {
+      current = marker[1];
+      parts[current] = "";
+    } else if (current) {
+      parts[current] += `${line}\n`;
+    }
+  }
+  return { uci: parts.uci, nft: parts.nft, includes: parts.includes, packages: parts.packages, guardLock: parts.lock.trim() === "held" };
 }
 
 /** `uci get` of one option, or "unset". */

@@ -107,13 +107,13 @@ export function exampleSuites(spec: ExampleSpec): void {
           const afterUp = await states(box);
           expect(afterUp.map((s) => s.guardLock)).toEqual(afterUp.map(() => false));
 
-          const again = await stack.run(["up", "--yes", "--expect-no-changes"]);
+          const again = await stack.run(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
           expect({ code: again.code, output: again.code === 0 ? "" : again.output }).toEqual({ code: 0, output: "" });
           expect(again.stdout).toMatch(new RegExp(`${n} unchanged`));
           expect(await states(box)).toEqual(afterUp);
 
           await spec.handEdit(box);
-          const refresh = await stack.run(["refresh", "--yes", "--diff", "--expect-no-changes"]);
+          const refresh = await stack.run(["refresh", "--yes", "--skip-preview", "--diff", "--expect-no-changes"]);
           expect(refresh.code).not.toBe(0);
           expect(refresh.stderr).toMatch(/no changes were expected for refresh but changes were proposed/);
           expect(refresh.stdout).toMatch(/~ 1 updated/);
