@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -7,7 +7,8 @@ import { SingleBar } from "cli-progress";
 import { stringify } from "yaml";
 import { startSimulatedRouter, type SimulatedRouter } from "../sim";
 import { getPool } from "../provider/transport";
-import { MiniEngine, programFromModule, type EngineEvent, type OperationSummary } from "./engine";
+import type { OperationSummary, ResourceResult } from "./engine";
+import { automationDriver, engineDriver, findPulumiCli, type Driver } from "./demo-drivers";
 import type { RouterSummary } from "../sdk/fleet";
 
 /**
@@ -23,10 +24,8 @@ const FLEET = [
   "filogic-25.12",
   "mt7621-unstable-hw",
 ];
-const PROJECT = "openwrt-offload-fleet";
 const ROOT = path.resolve(__dirname, "../..");
 const CLI = path.join(ROOT, "dist/cli/main.js");
-const PROGRAM = path.join(ROOT, "dist/examples/fleet/index.js");
 
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text) : text);
@@ -48,7 +47,6 @@ export async function runDemo(keep: boolean): Promise<number> {
     say(`  report: ${path.join(work, "audit.html")}`);
 
     const driver = await pickDriver(work, inventory);
-    say(`\n  ${paint("dim", driver.description)}`);
 
     step(3, "Preview of examples/fleet: nothing is touched");
     const connectionsBefore = routers.reduce((n, r) => n + r.stats.connections, 0);
@@ -153,60 +151,36 @@ function printSummary(rows: RouterSummary[]): void {
   for (const r of rows.filter((x) => x.detail)) say(paint("dim", `  ${r.name}: ${r.detail.split(". Checked:")[0]}`));
 }
 
-interface Driver {
-  description: string;
-  preview(): Promise<OperationSummary>;
-  up(): Promise<OperationSummary>;
-  refresh(): Promise<OperationSummary>;
-  summary(): Promise<RouterSummary[]>;
-}
-
 function fleetConfig(inventory: string): Record<string, string> {
   return { inventory, waveSize: "3", failureBudget: "1", soakSeconds: "3", confirmTimeoutSeconds: "60" };
 }
 
-/** The Pulumi CLI through the Automation API when it is installed, else the plugin over gRPC. */
+/**
+ * The real Pulumi CLI through the Automation API (tools/pulumi: a recent-enough `pulumi` on PATH, else the pinned
+ * one, built with Go on first use, which it says in one line); cli/engine only when no CLI can be had, saying so.
+ * Progress: on a terminal a progress bar with the wave results printed once it is done; elsewhere a line per step.
+ */
 async function pickDriver(work: string, inventory: string): Promise<Driver> {
-  if (hasPulumiCli()) return automationDriver(work, inventory);
-  return engineDriver(work, inventory);
-}
-
-function hasPulumiCli(): boolean {
-  try {
-    execFileSync("pulumi", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function engineDriver(work: string, inventory: string): Driver {
-  const engine = new MiniEngine({
-    project: PROJECT,
-    stack: "demo",
-    programDir: path.dirname(PROGRAM),
-    statePath: path.join(work, "state.json"),
-    passphrase: "demo",
-    config: fleetConfig(inventory),
-  });
-  const program = programFromModule(PROGRAM);
-  // On a terminal: a progress bar, with wave results printed once it is done; elsewhere (CI, logs): a line per step.
   const tty = process.stdout.isTTY === true;
   const bar = new SingleBar({ format: "  {bar} {value}/{total} resources  {last}", hideCursor: true, clearOnComplete: true, stream: process.stdout });
   let later: string[] = [];
   let rollingOut = false;
   const report = (line: string) => (tty ? later.push(line) : say(line));
-  engine.on("event", (e: EngineEvent) => {
+  const onStep = (r: ResourceResult) => {
     if (!rollingOut) return;
-    if (e.kind === "stepStart" && tty) bar.setTotal(Math.max(bar.getTotal(), bar.getProgress() * bar.getTotal() + 1));
-    if (e.kind !== "stepDone") return;
-    const r = e.result;
-    if (tty) bar.increment(1, { last: r.name });
+    if (tty) {
+      bar.setTotal(Math.max(bar.getTotal(), Math.round(bar.getProgress() * bar.getTotal()) + 1));
+      bar.increment(1, { last: r.name });
+    }
     if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") report(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
     if (r.type.endsWith("openwrt:WaveGate")) {
       report(`  ${paint(r.error ? "red" : "green", `${r.error ? "✗" : "✓"} ${r.name}`)}${r.error ? `: ${r.error.split(". Each")[0]}` : " passed"}`);
     }
-  });
+  };
+  const options = { work, config: fleetConfig(inventory), onStep };
+  const { cli, reason } = await findPulumiCli((line) => say(`  ${paint("dim", line)}`));
+  const driver = cli ? await automationDriver({ ...options, cli }) : engineDriver(options);
+  say(`\n  ${paint("dim", cli ? `Pulumi CLI found: ${driver.description}` : `Pulumi CLI not found (${reason}): ${driver.description}`)}`);
   const rollout = async (run: () => Promise<OperationSummary>) => {
     later = [];
     rollingOut = true;
@@ -219,45 +193,5 @@ function engineDriver(work: string, inventory: string): Driver {
       later.forEach((line) => say(line));
     }
   };
-  return {
-    description: "Pulumi CLI not found: running examples/fleet through @pulumi/pulumi's dynamic-provider plugin, driven over gRPC by cli/engine (local state, passphrase secrets).",
-    preview: () => engine.preview(program),
-    up: () => rollout(() => engine.up(program)),
-    refresh: () => engine.refresh(),
-    summary: async () => ((await engine.outputs({ showSecrets: false })).summary ?? []) as RouterSummary[],
-  };
-}
-
-/** The same steps with the real Pulumi CLI: Automation API, local file backend, passphrase secrets. */
-async function automationDriver(work: string, inventory: string): Promise<Driver> {
-  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-  const backend = path.join(work, "backend");
-  fs.mkdirSync(backend, { recursive: true });
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: "demo", workDir: path.join(ROOT, "examples/fleet") },
-    { envVars: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "demo" } },
-  );
-  for (const [k, v] of Object.entries(fleetConfig(inventory))) await stack.setConfig(k, { value: v });
-  const out = (line: string) => process.stdout.write(`  ${line}`);
-  const toSummary = (kind: string, ok: boolean, changes: Record<string, number | undefined> = {}, error?: string): OperationSummary => ({
-    operation: kind as OperationSummary["operation"],
-    ok,
-    error,
-    resources: Object.entries(changes).flatMap(([op, n]) => Array.from({ length: n ?? 0 }, () => ({ urn: "", type: "", name: "", op: op as never }))),
-    outputs: {},
-  });
-  return {
-    description: "Pulumi CLI found: running examples/fleet through the Automation API (local file backend, passphrase secrets).",
-    preview: async () => toSummary("preview", true, (await stack.preview({ onOutput: out })).changeSummary),
-    up: async () => {
-      try {
-        const r = await stack.up({ onOutput: out });
-        return toSummary("up", true, r.summary.resourceChanges);
-      } catch (err) {
-        return toSummary("up", false, {}, (err as Error).message);
-      }
-    },
-    refresh: async () => toSummary("refresh", true, (await stack.refresh({ onOutput: out })).summary.resourceChanges),
-    summary: async () => ((await stack.outputs()).summary?.value ?? []) as RouterSummary[],
-  };
+  return { ...driver, up: () => rollout(() => driver.up()) };
 }
