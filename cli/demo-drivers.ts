@@ -22,6 +22,8 @@ export interface Driver {
   refresh(): Promise<OperationSummary>;
   destroy(): Promise<OperationSummary>;
   summary(): Promise<RouterSummary[]>;
+  /** What each wave's gate found, from the stack's outputs (true after a failed up too). */
+  waves(): Promise<string[]>;
 }
 
 export interface DriverOptions {
@@ -80,6 +82,7 @@ export function engineDriver(opts: DriverOptions): Driver {
     refresh: async () => keep(await engine.refresh()),
     destroy: async () => keep(await engine.destroy()),
     summary: async () => ((await engine.outputs({ showSecrets: false })).summary ?? []) as RouterSummary[],
+    waves: async () => ((await engine.outputs({ showSecrets: false })).waves ?? []) as string[],
   };
 }
 
@@ -166,6 +169,7 @@ export async function automationDriver(opts: DriverOptions & { cli: PulumiTools.
     refresh: () => operate("refresh", (onEvent) => stack.refresh({ onEvent })),
     destroy: () => operate("destroy", (onEvent) => stack.destroy({ onEvent })),
     summary: async () => ((await stack.outputs()).summary?.value ?? []) as RouterSummary[],
+    waves: async () => ((await stack.outputs()).waves?.value ?? []) as string[],
   };
 }
 

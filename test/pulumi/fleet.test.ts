@@ -23,8 +23,8 @@ const fleetSpec: ExampleSpec = {
       confirmTimeoutSeconds: "30",
     },
   }),
-  // The stack, the OffloadFleet, a Router, OffloadPackages and FirewallDefaults per router, and two wave gates.
-  resources: 2 + 3 * PROFILES.length + 2,
+  // The stack, the OffloadFleet, a Router, OffloadPackages and FirewallDefaults per router, two wave gates and the verdict.
+  resources: 2 + 3 * PROFILES.length + 2 + 1,
   async checkUp(box, outputs) {
     const rows = (outputs.summary as { name: string; wave: number; modeRequested: string; modeRunning: string; guard: string; drift: string[] }[]).map(
       (r) => [r.name, r.wave, r.modeRequested, r.modeRunning, r.guard, r.drift],
@@ -49,7 +49,7 @@ const fleetSpec: ExampleSpec = {
   drift: { resource: "edge-r1-mt7621-23.05-offload", class: "local-edit" },
   async extraCli({ stack, before, afterUp, outputsAfterUp }) {
     const serial = await stack.ok(["up", "--yes", "--skip-preview", "--parallel", "1"]);
-    expect(serial).toMatch(/\+ 13 created/);
+    expect(serial).toMatch(/\+ 14 created/);
     expect(await states(stack.box)).toEqual(afterUp);
     expect(await stack.outputs()).toEqual(outputsAfterUp);
     await stack.ok(["destroy", "--yes", "--skip-preview"]);

@@ -83,8 +83,8 @@ describeIf(pulumiCliAvailability(), "an interrupted pulumi up through the real P
         expect(stateResource(exp, "edge-wave-1")).toBeUndefined();
 
         const next = await stack.ok(["up", "--yes", "--skip-preview"]);
-        expect(next).toMatch(/\+ 1 created/);
-        expect(next).toMatch(/\+ 1 created\n\s+5 unchanged\n/);
+        expect(next).toMatch(/\+ 2 created/);
+        expect(next).toMatch(/\+ 2 created\n\s+5 unchanged\n/);
       } finally {
         await box.cleanup();
       }
