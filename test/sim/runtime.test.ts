@@ -1,6 +1,5 @@
 import * as fs from "fs";
 import * as path from "path";
-import { execFileSync } from "child_process";
 import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { connect, exec, run } from "../helpers/sim-client";
 
@@ -16,9 +15,20 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>,
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Processes on the host (routers' included: their PID namespaces are below ours) whose command line contains `marker`, as "pid args". */
 function hostProcessesMatching(marker: string): string[] {
-  const out = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
-  return out.split("\n").filter((l) => l.includes(marker) && !l.includes("ps -eo"));
+  const found: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue; // exited since the listing
+    }
+    const args = cmdline.split("\0").filter(Boolean).join(" ");
+    if (args.includes(marker)) found.push(`${pid} ${args}`);
+  }
+  return found;
 }
 
 describe("simulated router runtime", () => {
