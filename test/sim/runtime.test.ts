@@ -47,6 +47,14 @@ describe("simulated router runtime", () => {
     expect(fs.readFileSync(path.join(router.rootDir, "etc/sim-marker"), "utf8")).toBe("hello\n");
   });
 
+  test("the serial console gives a command's result when the command exits without reading its stdin", async () => {
+    // The simulator's end of the pipe then fails with EPIPE; that is the command's business, not an error.
+    for (let i = 0; i < 5; i++) {
+      expect(await router.console("echo gone; exit 3", "x".repeat(1 << 20))).toEqual({ code: 3, stdout: "gone\n", stderr: "" });
+      expect(await router.console("exit 4")).toEqual({ code: 4, stdout: "", stderr: "" });
+    }
+  });
+
   test("absolute OpenWrt paths resolve inside the router", async () => {
     const r = await run(
       router,
