@@ -1,10 +1,5 @@
-import { execFileSync } from "child_process";
 import { parseProbe, probeScript } from "../../../provider/device/probe";
-
-/** Runs a script the way the router does: busybox ash, stdin closed. */
-function ash(script: string): string {
-  return execFileSync("busybox", ["ash", "-c", script], { encoding: "utf8", input: "" });
-}
+import { routerAsh as ash } from "../../helpers/busybox";
 
 describe("probe script", () => {
   test("captures each section's exit status and exact output as one JSON document", () => {
