@@ -7,7 +7,7 @@ import { PreflightError, type Refusal } from "../device/preflight";
 import type { GuardedChange } from "../guard";
 import { shellCommand, shellQuote } from "../transport";
 import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
-import { previewOnRouter } from "./preview";
+import { previewOnRouter, routerChangesPending } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
@@ -149,12 +149,12 @@ export const deviceOffloadProvider = {
       const { facts, extra: found } = await readFactsWith(shell, extra(inputs.devices));
       return planFor(facts, found, inputs);
     });
-    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: DeviceOffloadOutputs, news: DeviceOffloadInputs & { planned?: string[] }) {
+  async diff(_id: string, olds: DeviceOffloadOutputs, news: DeviceOffloadInputs & { planned?: string[]; planId?: string }) {
     const diff = settingsDiff(olds, news, SETTINGS);
-    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
+    return { ...diff, changes: diff.changes || routerChangesPending(olds, news) };
   },
 
   async create(inputs: DeviceOffloadInputs) {

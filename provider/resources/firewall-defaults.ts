@@ -7,7 +7,7 @@ import { offloadPreflight, PreflightError } from "../device/preflight";
 import type { UciOptionChange } from "../device/uci";
 import { GuardError, type GuardedChange } from "../guard";
 import { checkInputs, factsOf, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
-import { previewOnRouter, type Judgement } from "./preview";
+import { previewOnRouter, routerChangesPending, type Judgement } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /** fw4's reading of a boolean option (what the original values meant). */
@@ -143,16 +143,16 @@ export const firewallDefaultsProvider = {
     // onFailure "report" (a fleet's waves): a refusal is counted against the failure budget at up, not a failed preview.
     if (inputs.onFailure === "report") {
       const reported = preview.failures.map((f) => `up will refuse this change and report it (onFailure "report"): ${f.reason}`);
-      return { inputs: { ...checked.inputs, warnings: [...preview.warnings, ...reported], planned: preview.planned }, failures: [] };
+      return { inputs: { ...checked.inputs, warnings: [...preview.warnings, ...reported], planned: preview.planned, planId: preview.planId }, failures: [] };
     }
-    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: FirewallDefaultsOutputs, news: FirewallDefaultsInputs & { planned?: string[] }) {
+  async diff(_id: string, olds: FirewallDefaultsOutputs, news: FirewallDefaultsInputs & { planned?: string[]; planId?: string }) {
     // Router identity: the defaults section of another router is another resource; it is a
     // singleton there, so the old one is released (restored) before the new one is adopted.
     const diff = settingsDiff(olds, news, SETTINGS);
-    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
+    return { ...diff, changes: diff.changes || routerChangesPending(olds, news) };
   },
 
   async create(inputs: FirewallDefaultsInputs) {

@@ -7,7 +7,7 @@ import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand, shellQuote } from "../transport";
 import { checkInputs, jsonSafe, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
-import { previewOnRouter, type Judgement } from "./preview";
+import { previewOnRouter, routerChangesPending, type Judgement } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
@@ -204,13 +204,13 @@ export const flowtableProvider = {
       const { facts, onRouter } = await read(shell, inputs.name);
       return planFor(facts, onRouter, inputs);
     });
-    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: FlowtableOutputs, news: FlowtableInputs & { planned?: string[] }) {
+  async diff(_id: string, olds: FlowtableOutputs, news: FlowtableInputs & { planned?: string[]; planId?: string }) {
     if (!routerIdentityChanged(olds, news) && olds.name !== news.name) return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
     const diff = settingsDiff(olds, news, SETTINGS);
-    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
+    return { ...diff, changes: diff.changes || routerChangesPending(olds, news) };
   },
 
   async create(inputs: FlowtableInputs) {

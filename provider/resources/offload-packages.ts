@@ -6,7 +6,7 @@ import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
 import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
-import { previewOnRouter } from "./preview";
+import { previewOnRouter, routerChangesPending } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
@@ -104,12 +104,12 @@ export const offloadPackagesProvider = {
       if (facts.packagesError) return { refusals: [], warnings: [`not checked at preview: the installed packages could not be read (${facts.packagesError})`], planned: [] };
       return { ...planFor(facts, installedVersions(facts, inputs.packages), inputs), warnings: [] };
     });
-    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
+    return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
 
-  async diff(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs & { planned?: string[] }) {
+  async diff(_id: string, olds: OffloadPackagesOutputs, news: OffloadPackagesInputs & { planned?: string[]; planId?: string }) {
     const diff = settingsDiff(olds, news, SETTINGS);
-    return { ...diff, changes: diff.changes || (news.planned ?? []).length > 0 };
+    return { ...diff, changes: diff.changes || routerChangesPending(olds, news) };
   },
 
   async create(inputs: OffloadPackagesInputs) {

@@ -1,3 +1,4 @@
+import { randomUUID } from "crypto";
 import { writeRefusals } from "../device/apply";
 import type { ChangeSet } from "../device/changeset";
 import { readFacts, type RouterFacts } from "../device/facts";
@@ -16,6 +17,8 @@ export interface RouterPreview {
   failures: CheckFailure[];
   warnings: string[];
   planned: string[];
+  /** Names this reading of the router; the outputs of the up it leads to carry it on (see routerChangesPending). */
+  planId: string;
 }
 
 /** What a resource concludes from the facts: refusals, warnings, planned changes, and the write it would make. */
@@ -33,7 +36,7 @@ const PREVIEW_EXEC_MS = 20_000;
 
 export async function previewOnRouter(connection: unknown, judge: (shell: RouterShell, facts: RouterFacts) => Promise<Judgement> | Judgement): Promise<RouterPreview> {
   if (connection === undefined || isUnknown(connection)) {
-    return { failures: [], warnings: ["not checked at preview: the router's connection is not known until its Router exists; up checks before it changes anything"], planned: [] };
+    return { failures: [], warnings: ["not checked at preview: the router's connection is not known until its Router exists; up checks before it changes anything"], planned: [], planId: randomUUID() };
   }
   const given = connection as RouterConnection;
   const shell = routerShell(
@@ -47,7 +50,7 @@ export async function previewOnRouter(connection: unknown, judge: (shell: Router
   try {
     facts = await readFacts(shell);
   } catch (err) {
-    return { failures: [], warnings: [`not checked at preview: ${shell.router} could not be read (${(err as Error).message}); up checks before it changes anything`], planned: [] };
+    return { failures: [], warnings: [`not checked at preview: ${shell.router} could not be read (${(err as Error).message}); up checks before it changes anything`], planned: [], planId: randomUUID() };
   }
   const { refusals, warnings, planned, write } = await judge(shell, facts);
   const failures = [
@@ -55,5 +58,16 @@ export async function previewOnRouter(connection: unknown, judge: (shell: Router
     // The write path's own refusals (OverlayFullError, ForeignChangesError) read the same at preview as at up.
     ...(write ? writeRefusals(shell.router, facts, write.changes, write.minFreeKiB) : []).map((r) => ({ property: r.property || "(router)", reason: r.message })),
   ];
-  return { failures, warnings, planned };
+  return { failures, warnings, planned, planId: randomUUID() };
+}
+
+/**
+ * Whether the router needs a write although the declared settings are unchanged. At preview and up, check has just read
+ * the router, so `news.planned` is live. At refresh the engine calls diff with the refreshed state as `olds` and the
+ * inputs stored by the last up as `news` (its desired-state refresh diff): that `planned` was made before the last up
+ * carried it out, which `olds` shows by holding the same planId; there, the router's drift is what is live.
+ */
+export function routerChangesPending(olds: { planId?: string; drift?: unknown[] }, news: { planned?: string[]; planId?: string }): boolean {
+  if (news.planId !== undefined && news.planId === olds.planId) return (olds.drift ?? []).length > 0;
+  return (news.planned ?? []).length > 0;
 }
