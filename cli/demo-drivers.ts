@@ -157,7 +157,11 @@ export async function automationDriver(opts: DriverOptions & { cli: PulumiTools.
       await run(onEvent);
       return { operation, ok: true, resources, outputs: {} };
     } catch (err) {
-      return { operation, ok: false, error: (err as Error).message, resources, outputs: {} };
+      // The CommandError carries the whole engine transcript; what failed is in the resources' error diagnostics.
+      const stackUrn = /::pulumi:pulumi:Stack::/;
+      const causes = [...errors].filter(([urn]) => !stackUrn.test(urn)).map(([, message]) => message);
+      const error = causes.join("; ") || (err as Error).message.split("\n")[0];
+      return { operation, ok: false, error, resources, outputs: {} };
     }
   };
 

@@ -51,7 +51,7 @@ export async function runDemo(keep: boolean): Promise<number> {
     step(3, "Preview of examples/fleet: nothing is touched");
     const connectionsBefore = routers.reduce((n, r) => n + r.stats.connections, 0);
     const preview = await driver.preview();
-    say(`  ${counts(preview)}; routers read at preview (read-only): ${routers.reduce((n, r) => n + r.stats.connections, 0) - connectionsBefore}`);
+    say(`  ${counts(preview)}; routers contacted: ${routers.reduce((n, r) => n + r.stats.connections, 0) - connectionsBefore} (on a first preview no Router exists yet, so there is no connection to read with; later previews read each router, read-only)`);
 
     step(4, "Guarded rollout in waves (canary first); the crash-prone router runs under load");
     const unstable = routers[FLEET.indexOf("mt7621-unstable-hw")];
