@@ -1,5 +1,6 @@
 import { spawn } from "child_process";
 import * as path from "path";
+import { driftDisagreements, steps, upDisagreements } from "./demo-output";
 
 /** `npm run demo` is the project's main job on a fresh machine: it must run to completion, in CI too. */
 test("the demo walks through audit, preview, waves, drift and the guard, and exits 0", async () => {
@@ -23,4 +24,34 @@ test("the demo walks through audit, preview, waves, drift and the guard, and exi
   expect(out).toMatch(/r6-filogic-25\.12 .*runtime-fallback/);
   expect(out).toMatch(/openwrt-offload drift exited 2/);
   expect(out).toMatch(/r1-mt7621-23\.05 +1 +hardware +hardware +confirmed/);
+  // Every table agrees with every message printed before it in its step.
+  const byStep = steps(out);
+  expect(upDisagreements(byStep.get(4) ?? [])).toEqual([]);
+  expect(driftDisagreements(byStep.get(5) ?? [])).toEqual([]);
+  expect(upDisagreements(byStep.get(6) ?? [])).toEqual([]);
 }, 180_000);
+
+test("the agreement check catches a table from the last successful outputs and a refresh that calls everything drift", () => {
+  const staleUp = [
+    "  ✓ wave 1 passed",
+    "  ✗ wave 3 failed: 2 of 3 router(s) refused/restored, over the budget of 1",
+    "  pulumi up failed: fleet edge, wave 3: … r6-filogic-25.12 (refused): … r7-mt7621-unstable-hw (restored): …",
+    "  router                 wave  requested  running   guard      drift",
+    "  r1-mt7621-23.05        1     hardware   hardware  confirmed  none",
+    "  r5-ath79-21.02         3     software   software  confirmed  none",
+    "  r6-filogic-25.12       3     hardware   hardware  confirmed  none",
+    "  r7-mt7621-unstable-hw  3     hardware   off       restored   guard-restored",
+  ];
+  expect(upDisagreements(staleUp)).toEqual([
+    '"✗ wave 3 failed: 2 of 3 router(s) refused/restored, over the budget of 1" but the table has 1 of 3 failed in wave 3',
+    "the up's error says r6-filogic-25.12 refused, its row says confirmed",
+  ]);
+  const loudRefresh = [
+    "  pulumi refresh: drift on edge-r1-mt7621-23.05-offload, edge-r2-x86-64-23.05-offload",
+    "  ROUTER                 ADDRESS          DECLARED              CONFIG    RUNNING   DRIFT",
+    "  r1-mt7621-23.05        127.0.0.1:45685  hardware (policy)     software  software  local-edit",
+    "  r2-x86-64-23.05        127.0.0.1:42617  software (policy)     software  software  none",
+    "  2 routers: 1 in sync, 1 drifted, 0 failed",
+  ];
+  expect(driftDisagreements(loudRefresh)).toEqual(["refresh found drift on r1-mt7621-23.05, r2-x86-64-23.05, the drift table on r1-mt7621-23.05"]);
+});
