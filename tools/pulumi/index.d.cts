@@ -44,3 +44,5 @@ export function ensurePulumiCli(opts?: EnsureOptions): Promise<PulumiCli>;
 export function pulumiCliAvailability(baseEnv?: Record<string, string | undefined>): { ok: boolean; reason?: string };
 /** Path of the Node.js 24 LTS binary under .cache/node/<version>/bin, fetched from npm on first use. */
 export function ensureNodeLts(opts?: { log?: (line: string) => void }): string;
+/** A directory holding a Go recent enough for tools/pulumi/go.mod: PATH's, else one fetched into .cache/go once. */
+export function ensureGo(opts?: { log?: (line: string) => void; env?: Record<string, string | undefined> }): Promise<string>;
