@@ -23,12 +23,22 @@ export interface Operation<C> {
   profiles: string[];
   /** Brings fresh routers to the old state; returns what `run` needs. */
   setup(sims: SimulatedRouter[]): Promise<C>;
-  /** The write operation (resource create/update/delete, a rollback, a fleet wave). */
-  run(sims: SimulatedRouter[], context: C): Promise<unknown>;
+  /** The write operation (resource create/update/delete, a rollback, a fleet wave), its changes guarded with `window`. */
+  run(sims: SimulatedRouter[], context: C, window: Window): Promise<unknown>;
 }
 
-/** The guard's window in the sweep: short, so each point resolves quickly. */
+export interface Window {
+  confirmTimeoutSeconds: number;
+}
+
+/** The guard's window at a sweep point: short, so each point resolves quickly. */
 export const SWEEP_TIMEOUT_SECONDS = 4;
+const SWEEP_WINDOW: Window = { confirmTimeoutSeconds: SWEEP_TIMEOUT_SECONDS };
+/**
+ * Where the window is not what is tested (setting up, the clean run that learns the steps, the re-run that must
+ * converge): long enough that a loaded machine cannot make it lapse.
+ */
+export const RELAXED_WINDOW: Window = { confirmTimeoutSeconds: 60 };
 
 const HOOK = "/etc/rc.d/S11offload-guard";
 
@@ -140,7 +150,7 @@ async function runPoint<C>(op: Operation<C>, template: Template<C>, faults: Faul
   const [sim, ...companions] = sims;
   try {
     sim.setFaults(faults);
-    const [result] = await Promise.allSettled([op.run(sims, context)]);
+    const [result] = await Promise.allSettled([op.run(sims, context, SWEEP_WINDOW)]);
     sim.setFaults({});
     const report = describeReport(result);
     if (!(await settled(sim))) return { point: label, outcome: "stuck: the router is still locked", reported: report.text };
@@ -154,9 +164,7 @@ async function runPoint<C>(op: Operation<C>, template: Template<C>, faults: Faul
     }
     // Converges: running the operation again reaches the new state.
     if (outcome === "old" || outcome === "new") {
-      // Convergence is not about the window: on a loaded machine a short one may lapse again, so the re-run gets a long one.
-      const relaxed = JSON.parse(JSON.stringify(context).replaceAll(`"confirmTimeoutSeconds":${SWEEP_TIMEOUT_SECONDS}`, '"confirmTimeoutSeconds":60')) as C;
-      const rerun = await op.run(sims, relaxed).then(
+      const rerun = await op.run(sims, context, RELAXED_WINDOW).then(
         () => "",
         (e: Error) => ` (the re-run failed: ${e.message})`,
       );
@@ -210,7 +218,7 @@ export async function sweep<C>(op: Operation<C>, { parallel = 6 }: { parallel?: 
       const old = await stateOf(main);
       const start = main.stats.toolCalls;
       main.on("exec", (command: string) => execs.push({ command, firstCall: main.stats.toolCalls - start }));
-      await op.run(reference.sims, reference.context);
+      await op.run(reference.sims, reference.context, RELAXED_WINDOW);
       calls = main.stats.toolCalls - start;
       main.removeAllListeners("exec");
       states = { old, new: await stateOf(main), companions: await Promise.all(reference.sims.slice(1).map(stateOf)) };
