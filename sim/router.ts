@@ -49,6 +49,19 @@ interface PersistedIdentity {
   impostorHostKey: string;
 }
 
+/** What the router ran since it last booted (see SimulatedRouter.counters). */
+export interface RouterCounters {
+  /**
+   * Processes started inside the router: each exec's shell, the applets and programs it runs,
+   * daemons, and the RPC shim's own helpers (shimProcessStarts). Boot scripts included.
+   */
+  processStarts: number;
+  /** Of processStarts, those the simulator's RPC shim adds to emulated-program calls; a real router does not start them. */
+  shimProcessStarts: number;
+  /** Emulated-program calls (uci, nft, ubus, opkg, …). */
+  toolCalls: number;
+}
+
 export interface SimStats {
   /** SSH connections accepted (one handshake each). */
   connections: number;
@@ -103,6 +116,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   private crashTimer?: NodeJS.Timeout;
   private loadTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** The counters' values when the router last booted. */
+  private atBoot = { shimProcessStarts: 0, toolCalls: 0 };
 
   constructor(options: SimulatedRouterOptions = {}) {
     super();
@@ -256,6 +271,16 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   }
 
+  /**
+   * Counts since the router last booted (a reboot starts them again; `stats.boots` says when), read
+   * from its PID namespace: differences between two calls count what ran in between.
+   */
+  async counters(): Promise<RouterCounters> {
+    await this.booting;
+    const processStarts = await this.ns.processStarts();
+    return { processStarts, shimProcessStarts: this.rpc.shimProcessStarts - this.atBoot.shimProcessStarts, toolCalls: this.stats.toolCalls - this.atBoot.toolCalls };
+  }
+
   /** Forwards flows through the router now; returns the conntrack entries they produced. */
   traffic(options: TrafficOptions = {}): ConntrackEntry[] {
     const flows = generateFlows(this, options);
@@ -302,6 +327,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
 
   private async bootNow(): Promise<void> {
     wipeVolatile(this.rootDir);
+    this.rpc.forgetCalls();
+    this.atBoot = { shimProcessStarts: this.rpc.shimProcessStarts, toolCalls: this.stats.toolCalls };
     this.kernel.powerOn(this.fs);
     this.netifd.reload();
     this.views.invalidate();
