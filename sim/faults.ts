@@ -3,7 +3,7 @@ import type { PowerLoss } from "./flash";
 /**
  * A power cut: the router dies at once and boots again with only what was synced to flash. It
  * strikes once an SSH exec has completed (`afterExecs` more execs, or one `matching`; the caller
- * never sees its result), or once an emulated program (uci, fw4, nft, sync, opkg, …) has done its
+ * may have seen its output, never its exit status), or once an emulated program (uci, fw4, nft, sync, opkg, …) has done its
  * work (`afterCalls` more calls, or one whose argv `callMatching`; the calling script never goes on).
  */
 export interface CrashFault {
@@ -24,7 +24,8 @@ export interface Faults {
   /**
    * Cut the SSH link once, without a goodbye: after `afterExecs` more execs have completed, or when
    * a command matches `matching`. The triggering command still runs to completion on the router
-   * (as when a link dies right after a command was sent); its caller never sees the result.
+   * (as when a link dies right after a command was sent or answered); its caller may have seen its
+   * output, but never its exit status.
    */
   dropConnection?: {
     afterExecs?: number;

@@ -382,10 +382,10 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     channel.on("end", () => child.stdin!.end());
     channel.on("error", () => undefined);
     child.stdin!.on("error", () => undefined);
-    if (!cutAfterRun && !crashAfterRun) {
-      child.stdout!.on("data", (d: Buffer) => channel.write(d));
-      child.stderr!.on("data", (d: Buffer) => channel.stderr.write(d));
-    }
+    // What it prints reaches the caller even when the link or the power goes once it has run: a
+    // command that converses with its caller (prints, reads the answer, acts) must get to its end.
+    child.stdout!.on("data", (d: Buffer) => channel.write(d));
+    child.stderr!.on("data", (d: Buffer) => channel.stderr.write(d));
     const code = await exitOf(child);
     if (crashAfterRun) {
       void this.crash({ reason: "power cut (crash fault)", lose: crashAfterRun.lose, seed: crashAfterRun.seed });

@@ -1,7 +1,7 @@
 import { offloadPackagesSchema, type OffloadPackagesInputs } from "../../sdk/schemas";
 import { emptyChangeSet } from "../device/changeset";
 import type { Drift } from "../device/drift";
-import { installedVersions, PackagesUnreadableError, readFacts, type RouterFacts } from "../device/facts";
+import { installedVersions, liveModules, livePackages, MODULE_SECTIONS, PACKAGE_SECTIONS, PackagesUnreadableError, readFacts, type RouterFacts } from "../device/facts";
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
@@ -29,8 +29,11 @@ const SUBJECT = "offloadPackages";
 async function inspect(shell: RouterShell, packages: string[]): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
   const facts = await readFacts(shell);
   if (facts.packagesError) throw new PackagesUnreadableError(shell.router, facts.packagesError);
-  return { facts, installed: installedVersions(facts, packages) };
+  return { facts, installed: installedVersions(facts.packageList, packages) };
 }
+
+/** What a package change's verification reads: the listing, and the modules the outputs show. */
+const READS = [...PACKAGE_SECTIONS, ...MODULE_SECTIONS];
 
 function installCommand(facts: RouterFacts, names: string[]): string {
   // opkg needs fresh lists before an install; apk refreshes its index itself.
@@ -72,7 +75,7 @@ async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = [])
   // Its fleet wave was halted: nothing is installed, and the outputs say what is missing.
   if (inputs.halted) return jsonSafe({ ...inputs, installed, installedByUs: alreadyOurs.filter((p) => p in installed), modules: facts.offload.runtime.modules, drift: missingDrift(missing), warnings: [], planned: [] });
   if (refusals.length > 0) throw new PreflightError(shell.router, refusals);
-  let after = before;
+  let after = { installed, modules: facts.offload.runtime.modules };
   if (missing.length > 0) {
     const confirmed = await write(shell, facts, inputs, 0, {
       description: `OffloadPackages: install ${missing.join(", ")}`,
@@ -82,17 +85,19 @@ async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = [])
       changes: { ...emptyChangeSet(), commands: [installCommand(facts, missing)] },
       // A restore removes what this change installed.
       installsPackages: missing,
-      verify: (now) => {
-        if (now.packagesError) return [`the installed packages could not be read back (${now.packagesError})`];
-        const versions = installedVersions(now, inputs.packages);
+      reads: READS,
+      verify: (read) => {
+        const now = livePackages(read);
+        if (now.error) return [`the installed packages could not be read back (${now.error})`];
+        const versions = installedVersions(now.list, inputs.packages);
         return inputs.packages.filter((p) => !(p in versions)).map((p) => `${p} is not installed`);
       },
       checks: [`${inputs.packages.join(", ")} installed`],
     });
-    after = { facts: confirmed, installed: installedVersions(confirmed, inputs.packages) };
+    after = { installed: installedVersions(livePackages(confirmed).list, inputs.packages), modules: liveModules(confirmed) };
   }
   const installedByUs = [...new Set([...alreadyOurs.filter((p) => inputs.packages.includes(p)), ...missing])];
-  return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.facts.offload.runtime.modules, drift: [], warnings: [], planned: [] });
+  return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.modules, drift: [], warnings: [], planned: [] });
 }
 
 export const offloadPackagesProvider = {
@@ -100,9 +105,9 @@ export const offloadPackagesProvider = {
     const checked = checkInputs(offloadPackagesSchema, news, { withConnection: true });
     if (checked.failures.length > 0) return checked;
     const inputs = checked.inputs as unknown as OffloadPackagesInputs;
-    const preview = await previewOnRouter(inputs.connection, (_shell, facts) => {
+    const preview = await previewOnRouter(inputs.connection, (facts) => {
       if (facts.packagesError) return { refusals: [], warnings: [`not checked at preview: the installed packages could not be read (${facts.packagesError})`], planned: [] };
-      return { ...planFor(facts, installedVersions(facts, inputs.packages), inputs), warnings: [] };
+      return { ...planFor(facts, installedVersions(facts.packageList, inputs.packages), inputs), warnings: [] };
     });
     return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned }, failures: preview.failures };
   },
@@ -142,10 +147,11 @@ export const offloadPackagesProvider = {
       sets: `${ours.join(", ")} not installed`,
       removesPackages: ours,
       changes: { ...emptyChangeSet(), commands: [removeCommand(facts, ours)] },
-      verify: (now) =>
-        now.packagesError
-          ? [`the installed packages could not be read back (${now.packagesError})`]
-          : Object.keys(installedVersions(now, ours)).map((p) => `${p} is still installed`),
+      reads: READS,
+      verify: (read) => {
+        const now = livePackages(read);
+        return now.error ? [`the installed packages could not be read back (${now.error})`] : Object.keys(installedVersions(now.list, ours)).map((p) => `${p} is still installed`);
+      },
       checks: [`${ours.join(", ")} removed`],
     });
   },

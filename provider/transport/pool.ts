@@ -10,6 +10,8 @@ export interface ExecOptions {
   purpose: string;
   /** Sent on stdin, then EOF (a script for `sh -s`, input for `uci batch`). */
   stdin?: string | Buffer;
+  /** A conversation instead of `stdin` (see ChannelExecOptions.respond); such a command is never retried once sent. */
+  respond?: (stdout: string) => string | undefined;
   /** Overrides the connection's execTimeoutMs; counted from when the command is sent, not while it queues. */
   timeoutMs?: number;
   /**
@@ -74,15 +76,15 @@ export class ConnectionPool {
 
   /** Runs `command` through the router's `sh -c`. Build it with shellQuote/shellCommand. */
   async exec(options: ConnectionOptions, command: string, execOptions: ExecOptions): Promise<ExecResult> {
-    const { purpose, stdin, retry = "never", okExitCodes = [0] } = execOptions;
+    const { purpose, stdin, respond, retry = "never", okExitCodes = [0] } = execOptions;
     const timeoutMs = execOptions.timeoutMs ?? options.execTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const conn = await this.acquire(options, false);
       let result: ExecResult;
       try {
-        result = await conn.exec(command, { purpose, stdin, timeoutMs });
+        result = await conn.exec(command, { purpose, stdin, respond, timeoutMs });
       } catch (error) {
-        const retryable = error instanceof ConnectionLostError && (!error.commandSent || retry === "safe");
+        const retryable = error instanceof ConnectionLostError && (!error.commandSent || (retry === "safe" && respond === undefined));
         if (attempt === 0 && retryable) continue;
         throw error;
       }

@@ -198,6 +198,7 @@ describe("guarded apply", () => {
         subject: "flowtable:clash",
         sets: "flowtable clash on lan1",
         changes: { ...emptyChangeSet(), files: [{ path: flowtablePaths("clash").flowtable, content: renderFlowtable(inputs).flowtable }], reloadFirewall: true },
+        reads: [],
         verify: () => [],
         checks: [],
       },

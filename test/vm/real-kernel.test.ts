@@ -4,7 +4,7 @@ import { shellQuote } from "../../provider/transport";
 import { factsFromProbe, FACT_SECTIONS } from "../../provider/device/facts";
 import { runningMode, runtimeMismatches } from "../../provider/device/offload";
 import { flowtablesReferencedByRules, parseFlowtablesJson, parseFlowtablesText } from "../../provider/device/parse/nft";
-import { parseProbe, probeScript } from "../../provider/device/probe";
+import { Probe } from "../../provider/device/probe";
 import { flowtablePaths, renderFlowtable } from "../../provider/resources/flowtable";
 import { describeWithRouterVm, startRouterVm, type RouterVm } from "./router-vm";
 
@@ -242,10 +242,11 @@ describeWithRouterVm("real kernel (router VM)", () => {
     });
 
     test("the facts read the refusal as a fallback to software offload", async () => {
-      const result = await vm.shellIn("rt").run(probeScript(FACT_SECTIONS), { purpose: "read router facts" });
-      const probe = parseProbe(result.stdout, Object.keys(FACT_SECTIONS));
+      const factsProbe = new Probe(FACT_SECTIONS);
+      const result = await vm.shellIn("rt").run(factsProbe.script(), { purpose: "read router facts" });
+      const probe = factsProbe.parse(result.stdout).results;
       // The VM has nft but no OpenWrt userland; every nft, module and conntrack section is the real kernel's answer.
-      expect(probe.firewall.out).toBe("none");
+      expect(probe.firewall.out).toBe("none\n");
       const facts = factsFromProbe({ ...probe, firewall: { rc: 0, out: "fw4" } });
       expect(facts.offload.runtime.modules).toEqual(expect.arrayContaining(["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload"]));
       expect(facts.offload.runtime.flowtables.map((f) => [f.name, f.hwOffload])).toEqual([["lanwan", false]]);
