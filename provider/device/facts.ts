@@ -358,14 +358,20 @@ export class PackagesUnreadableError extends Error {
   }
 }
 
-/** Every fact in one probe. */
-export async function readFacts(shell: RouterShell): Promise<RouterFacts> {
-  let probe = await runProbe(shell.run, FACT_SECTIONS, "read router facts");
-  for (let attempt = 1; attempt < PACKAGES_ATTEMPTS && packagesLocked(probe); attempt++) {
-    await new Promise((r) => setTimeout(r, PACKAGES_RETRY_MS));
-    probe = { ...probe, ...(await runProbe(shell.run, factSections(PACKAGE_SECTIONS), "read the installed packages")) };
-  }
-  return factsFromProbe(probe);
+/**
+ * Every fact in one probe, shared by the reads of this router that overlap it in this process (see
+ * RouterShell.read). `recent`: a probe that finished at most that long ago, with nothing written to
+ * the router since, answers too (a preview's checks, which come one after another).
+ */
+export function readFacts(shell: RouterShell, { recent = 0 }: { recent?: number } = {}): Promise<RouterFacts> {
+  return shell.read("facts", { recent }, async (run) => {
+    let probe = await runProbe(run, FACT_SECTIONS, "read router facts");
+    for (let attempt = 1; attempt < PACKAGES_ATTEMPTS && packagesLocked(probe); attempt++) {
+      await new Promise((r) => setTimeout(r, PACKAGES_RETRY_MS));
+      probe = { ...probe, ...(await runProbe(run, factSections(PACKAGE_SECTIONS), "read the installed packages")) };
+    }
+    return factsFromProbe(probe);
+  });
 }
 
 /** Runs a probe of `sections` in one exec (a read: retried once on a dropped connection). */

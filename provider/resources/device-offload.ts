@@ -6,7 +6,7 @@ import { DEVICE_SECTIONS, liveDevices, readFacts, type DeviceFact, type RouterFa
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { GuardedChange } from "../guard";
 import { shellCommand } from "../transport";
-import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, RECENT_READ_MS, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { previewOnRouter } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
@@ -126,7 +126,7 @@ function planFor(facts: RouterFacts, inputs: DeviceOffloadInputs, old?: DeviceOf
 
 async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): Promise<DeviceOffloadOutputs> {
   const shell = shellFor(inputs.connection);
-  const facts = await readFacts(shell);
+  const facts = await readFacts(shell, { recent: RECENT_READ_MS });
   const plan = planFor(facts, inputs, old);
   if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
   const original = { ...liveOf(facts.devices, inputs.devices), ...(old?.original ?? {}) };
@@ -191,7 +191,7 @@ export const deviceOffloadProvider = {
   /** Puts hw-tc-offload back as found and removes the boot script. */
   async delete(_id: string, props: DeviceOffloadOutputs): Promise<void> {
     const shell = shellFor(props.connection as RouterConnection);
-    const facts = await readFacts(shell);
+    const facts = await readFacts(shell, { recent: RECENT_READ_MS });
     const live = liveOf(facts.devices, props.devices);
     const cs: ChangeSet = {
       ...emptyChangeSet(),

@@ -7,7 +7,7 @@ import type { LiveFlowtable } from "../device/parse/nft";
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
-import { checkInputs, jsonSafe, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, RECENT_READ_MS, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { previewOnRouter, type Judgement } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
@@ -68,8 +68,9 @@ const subjectOf = (name: string) => `flowtable:${name}`;
 /** The include files as the router has them (undefined: absent). */
 type OnRouter = { flowtable: string | undefined; rule: string | undefined };
 
-async function read(shell: RouterShell, name: string): Promise<{ facts: RouterFacts; onRouter: OnRouter }> {
-  const facts = await readFacts(shell);
+/** `recent`: see RouterShell.read (a refresh takes only a probe still running). */
+async function read(shell: RouterShell, name: string, recent: number): Promise<{ facts: RouterFacts; onRouter: OnRouter }> {
+  const facts = await readFacts(shell, { recent });
   return { facts, onRouter: onRouterOf(facts, name) };
 }
 
@@ -176,7 +177,7 @@ function planFor(facts: RouterFacts, onRouter: OnRouter, inputs: FlowtableInputs
 
 async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<FlowtableOutputs> {
   const shell = shellFor(inputs.connection);
-  const { facts, onRouter } = await read(shell, inputs.name);
+  const { facts, onRouter } = await read(shell, inputs.name, RECENT_READ_MS);
   const plan = planFor(facts, onRouter, inputs, old);
   if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
   const rendered = renderFlowtable(inputs);
@@ -218,7 +219,7 @@ export const flowtableProvider = {
   /** Also the path of `.get()`, where props hold only what the program passed. */
   async read(id: string, props: Partial<Omit<FlowtableOutputs, "connection">> & { connection: RouterConnection }) {
     const name = props.name ?? id.slice(id.lastIndexOf("/") + 1);
-    const { facts, onRouter } = await read(shellFor(props.connection as RouterConnection), name);
+    const { facts, onRouter } = await read(shellFor(props.connection as RouterConnection), name, 0);
     // Both files gone: someone removed the flowtable; the engine drops it from state and the next up recreates it.
     if (onRouter.flowtable === undefined && onRouter.rule === undefined) return { id: "" };
     const live = liveOf(facts, name);
@@ -250,7 +251,7 @@ export const flowtableProvider = {
 
   async delete(_id: string, props: FlowtableOutputs): Promise<void> {
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts, onRouter } = await read(shell, props.name);
+    const { facts, onRouter } = await read(shell, props.name, RECENT_READ_MS);
     const paths = flowtablePaths(props.name);
     const live = liveOf(facts, props.name);
     if (onRouter.flowtable === undefined && onRouter.rule === undefined && !live) return;

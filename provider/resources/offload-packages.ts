@@ -5,7 +5,7 @@ import { installedVersions, liveModules, livePackages, MODULE_SECTIONS, PACKAGE_
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
-import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, RECENT_READ_MS, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { previewOnRouter } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
@@ -25,9 +25,9 @@ export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
 const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete", "halted", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 const SUBJECT = "offloadPackages";
 
-/** What is installed of `packages`; an unreadable package list is an error, never "not installed". */
-async function inspect(shell: RouterShell, packages: string[]): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
-  const facts = await readFacts(shell);
+/** What is installed of `packages`; an unreadable package list is an error, never "not installed". `recent`: see RouterShell.read. */
+async function inspect(shell: RouterShell, packages: string[], recent: number): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
+  const facts = await readFacts(shell, { recent });
   if (facts.packagesError) throw new PackagesUnreadableError(shell.router, facts.packagesError);
   return { facts, installed: installedVersions(facts.packageList, packages) };
 }
@@ -69,7 +69,7 @@ function planFor(facts: RouterFacts, installed: Record<string, string>, inputs: 
 
 async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = []): Promise<OffloadPackagesOutputs> {
   const shell = shellFor(inputs.connection);
-  const before = await inspect(shell, inputs.packages);
+  const before = await inspect(shell, inputs.packages, RECENT_READ_MS);
   const { facts, installed } = before;
   const { missing, refusals } = planFor(facts, installed, inputs);
   // Its fleet wave was halted: nothing is installed, and the outputs say what is missing.
@@ -125,7 +125,7 @@ export const offloadPackagesProvider = {
   async read(id: string, props: Partial<Omit<OffloadPackagesOutputs, "connection">> & { connection: RouterConnection }) {
     // OffloadPackages.get passes only what the program gave: fill in the defaults check would have.
     const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, halted: "", installedByUs: [], warnings: [], ...GUARD_INPUT_DEFAULTS, ...props };
-    const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages);
+    const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages, 0);
     const missing = inputs.packages.filter((p) => !(p in installed));
     return { id, props: jsonSafe({ ...inputs, installed, modules: facts.offload.runtime.modules, drift: missingDrift(missing), planned: [] }) };
   },
@@ -137,7 +137,7 @@ export const offloadPackagesProvider = {
   async delete(_id: string, props: OffloadPackagesOutputs): Promise<void> {
     if (!props.removeOnDelete || props.installedByUs.length === 0) return;
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts, installed } = await inspect(shell, props.installedByUs);
+    const { facts, installed } = await inspect(shell, props.installedByUs, RECENT_READ_MS);
     const ours = props.installedByUs.filter((p) => p in installed);
     if (ours.length === 0) return;
     await write(shell, facts, props, 0, {

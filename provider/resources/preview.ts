@@ -3,7 +3,7 @@ import type { ChangeSet } from "../device/changeset";
 import { readFacts, type RouterFacts } from "../device/facts";
 import { refusalMessage, type Refusal } from "../device/preflight";
 import { routerShell } from "../device/shell";
-import { isUnknown, toConnectionOptions, type CheckFailure, type RouterConnection } from "./common";
+import { isUnknown, RECENT_READ_MS, toConnectionOptions, type CheckFailure, type RouterConnection } from "./common";
 
 /**
  * What `check` learns from the router before anything is written, at every preview: the refusals
@@ -45,7 +45,7 @@ export async function previewOnRouter(connection: unknown, judge: (facts: Router
   );
   let facts: RouterFacts;
   try {
-    facts = await readFacts(shell);
+    facts = await readFacts(shell, { recent: RECENT_READ_MS });
   } catch (err) {
     return { failures: [], warnings: [`not checked at preview: ${shell.router} could not be read (${(err as Error).message}); up checks before it changes anything`], planned: [] };
   }

@@ -41,12 +41,16 @@ const CLOSE_GRACE_MS = 1000;
 
 const decode = (chunks: Buffer[]): string => Buffer.concat(chunks).toString("utf8");
 
+let connections = 0;
+
 /**
  * One authenticated ssh2 Client to one router. It multiplexes up to `maxConcurrentExecs` channels, closes itself
  * after `idleCloseMs` without commands, and fails every pending command with ConnectionLostError when the
  * connection drops. The pool decides when to open a new one.
  */
 export class Connection {
+  /** Tells this session from every other one of the process: what a read learnt holds for the session it ran on. */
+  readonly serial = ++connections;
   readonly router: string;
   readonly hostKey: SeenHostKey;
   readonly options: ConnectionOptions;

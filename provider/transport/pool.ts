@@ -46,6 +46,11 @@ function samePolicy(a: HostKeyPolicy, b: HostKeyPolicy): boolean {
   return a.mode === b.mode && (a.mode !== "pinned" || (b.mode === "pinned" && a.fingerprint === b.fingerprint));
 }
 
+/** Whether what one caller learnt over a connection may be handed to the other: the same credentials and host-key check. */
+export function sameAccess(a: ConnectionOptions, b: ConnectionOptions): boolean {
+  return a.router === b.router && sameCredentials(a, b) && samePolicy(a.hostKeyPolicy, b.hostKeyPolicy);
+}
+
 /** The pooled connection of one router, from the moment its connect starts. */
 interface Entry {
   /** What the connection was opened with; callers with other credentials get their own connection. */
@@ -93,6 +98,13 @@ export class ConnectionPool {
       }
       return result;
     }
+  }
+
+  /** The open pooled connection's serial that callers with these options get, if there is one. */
+  session(options: ConnectionOptions): number | undefined {
+    const entry = this.connections.get(options.router);
+    const conn = entry?.conn;
+    return conn && !conn.closed && sameAccess(entry.options, options) ? conn.serial : undefined;
   }
 
   /** Pooled connections, including ones still connecting. */
