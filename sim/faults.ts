@@ -37,7 +37,10 @@ export interface Faults {
   failNextFirewallReload?: boolean;
   /** The overlay is full: df shows no space, commits and installs fail. */
   overlayFull?: boolean;
-  /** Added delay before every exec, in milliseconds (a slow link or a busy router). */
+  /**
+   * The link's round-trip time in milliseconds, for connections opened from then on: every packet
+   * each way takes half of it, so the SSH handshake's round trips pay it as much as each exec's.
+   */
   latencyMs?: number;
   /** The router presents a different host key than the one it was created with (a re-flashed or spoofed router). */
   hostKeyChanged?: boolean;

@@ -156,6 +156,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
       authorizedKeys: () => this.authorizedKeys(),
       onSession: (session) => void this.serveSession(session),
       onConnection: () => this.stats.connections++,
+      roundTripMs: () => this.faultConfig.latencyMs ?? 0,
     });
     this.setFaults(options.faults ?? {});
   }
@@ -369,8 +370,6 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     this.stats.execs++;
     // Tests that sweep faults through an operation learn its steps from this (what ran, and when).
     this.emit("exec", command ?? "");
-    const latency = this.faultConfig.latencyMs ?? 0;
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const cutAfterRun = this.shouldCutLink(command);
     const crashAfterRun = this.shouldCrashAfterExec(command);
     if (this.booting || !this.ns.running) {
