@@ -13,9 +13,9 @@ export class SlowLink extends Duplex {
   readonly remoteFamily: string | undefined;
   /** Nothing is delivered before this: the TCP handshake. */
   private readonly opensAt: number;
-  private lastIn = 0;
-  private lastOut = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** What is on its way, each direction in order (one timer each: timers due at the same time may fire in any order). */
+  private readonly inbound = new Lane();
+  private readonly outbound = new Lane();
 
   constructor(
     private readonly socket: net.Socket,
@@ -26,12 +26,8 @@ export class SlowLink extends Duplex {
     this.remotePort = socket.remotePort;
     this.remoteFamily = socket.remoteFamily;
     this.opensAt = Date.now() + roundTripMs;
-    socket.on("data", (chunk: Buffer) => {
-      this.lastIn = this.later(this.lastIn, () => this.push(chunk));
-    });
-    socket.on("end", () => {
-      this.lastIn = this.later(this.lastIn, () => this.push(null));
-    });
+    socket.on("data", (chunk: Buffer) => this.inbound.add(this.due(), () => this.push(chunk)));
+    socket.on("end", () => this.inbound.add(this.due(), () => this.push(null)));
     socket.on("close", () => this.destroy());
     socket.on("error", () => undefined);
   }
@@ -46,33 +42,49 @@ export class SlowLink extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.lastOut = this.later(this.lastOut, () => {
+    this.outbound.add(this.due(), () => {
       if (!this.socket.destroyed) this.socket.write(chunk);
     });
     done();
   }
 
   override _final(done: (error?: Error | null) => void): void {
-    this.lastOut = this.later(this.lastOut, () => this.socket.end());
+    this.outbound.add(this.due(), () => this.socket.end());
     done();
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.inbound.clear();
+    this.outbound.clear();
     this.socket.destroy();
     done(error);
   }
 
-  /** Runs `deliver` half a round trip from now (and not before the link is open, nor before what was sent earlier); returns when. */
-  private later(previous: number, deliver: () => void): number {
-    const at = Math.max(Date.now(), this.opensAt) + this.roundTripMs / 2;
-    const when = Math.max(at, previous);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      deliver();
-    }, when - Date.now());
-    this.timers.add(timer);
-    return when;
+  /** When what is sent now arrives: half a round trip from now, and not before the link is open. */
+  private due(): number {
+    return Math.max(Date.now(), this.opensAt) + this.roundTripMs / 2;
+  }
+}
+
+/** Deliveries in the order they were added, each at its time or, if an earlier one is later, right after it. */
+class Lane {
+  private readonly queue: { at: number; deliver: () => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  add(at: number, deliver: () => void): void {
+    this.queue.push({ at, deliver });
+    if (this.queue.length === 1) this.wake();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.queue.length = 0;
+  }
+
+  private wake(): void {
+    this.timer = setTimeout(() => {
+      while (this.queue.length > 0 && this.queue[0].at <= Date.now()) this.queue.shift()!.deliver();
+      if (this.queue.length > 0) this.wake();
+    }, Math.max(0, this.queue[0].at - Date.now()));
   }
 }
