@@ -53,15 +53,14 @@ export async function runDemo(keep: boolean): Promise<number> {
     step(3, "Preview of examples/fleet: nothing is touched");
     const connectionsBefore = routers.reduce((n, r) => n + r.stats.connections, 0);
     const preview = await driver.preview();
-    say(`  ${counts(preview)}; routers contacted: ${routers.reduce((n, r) => n + r.stats.connections, 0) - connectionsBefore} (the providers read facts only at apply)`);
+    say(`  ${counts(preview)}; routers contacted: ${routers.reduce((n, r) => n + r.stats.connections, 0) - connectionsBefore} (on a first preview no Router exists yet, so there is no connection to read with; later previews read each router, read-only)`);
 
     step(4, "Guarded rollout in waves (canary first); the crash-prone router runs under load");
     const unstable = routers[FLEET.indexOf("mt7621-unstable-hw")];
     unstable.startLoad(100);
     unstable.once("crash", () => say(`  ${paint("red", `✗ ${nameOf(FLEET.indexOf("mt7621-unstable-hw"))}: kernel oops in the flow offload driver, rebooting`)}`));
     const up = await driver.up();
-    if (!up.ok) say(`  ${paint("red", up.error ?? "the rollout failed")}`);
-    printSummary(await driver.summary());
+    await printOutcome(driver, up);
 
     step(5, "Drift: a LuCI edit on one router, a hardware-to-software fallback on another");
     const luci = routers[FLEET.indexOf("mt7621-23.05")];
@@ -81,8 +80,7 @@ export async function runDemo(keep: boolean): Promise<number> {
     step(6, "pulumi up again: repair what can be repaired, the guard keeps the rest safe");
     const repair = await driver.up();
     unstable.stopLoad();
-    say(`  ${counts(repair)}`);
-    printSummary(await driver.summary());
+    await printOutcome(driver, repair);
     say(`\n${paint(["bold", "green"], "Done.")} Everything ran on simulated routers on loopback; state and reports are in ${work}`);
     if (keep) {
       say("The fleet keeps running; press Ctrl-C to stop it.");
@@ -140,6 +138,17 @@ function counts(s: OperationSummary): string {
   return [...by].map(([op, n]) => `${n} to ${op}`).join(", ");
 }
 
+/** An up's outcome as the stack's outputs hold it now: the gates' findings, then every router's row. */
+async function printOutcome(driver: Driver, up: OperationSummary): Promise<void> {
+  for (const note of await driver.waves()) {
+    const passed = / passed/.test(note);
+    say(`  ${paint(passed ? "green" : "red", `${passed ? "✓" : "✗"} ${note}`)}`);
+  }
+  const done = counts(up);
+  say(`  ${up.ok ? "pulumi up succeeded" : paint("red", `pulumi up failed: ${up.error ?? "see above"}`)}${done ? ` (${done})` : ""}`);
+  printSummary(await driver.summary());
+}
+
 function printSummary(rows: RouterSummary[]): void {
   const header = ["router", "wave", "requested", "running", "guard", "drift"];
   const table = rows.map((r) => [r.name, String(r.wave), r.modeRequested, r.modeRunning, r.guard, r.drift.join(", ") || "none"]);
@@ -159,6 +168,8 @@ interface Driver {
   up(): Promise<OperationSummary>;
   refresh(): Promise<OperationSummary>;
   summary(): Promise<RouterSummary[]>;
+  /** What each wave's gate found, from the stack's outputs (true after a failed up too). */
+  waves(): Promise<string[]>;
 }
 
 function fleetConfig(inventory: string): Record<string, string> {
@@ -203,9 +214,6 @@ function engineDriver(work: string, inventory: string): Driver {
     const r = e.result;
     if (tty) bar.increment(1, { last: r.name });
     if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") report(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
-    if (r.type.endsWith("openwrt:WaveGate")) {
-      report(`  ${paint(r.error ? "red" : "green", `${r.error ? "✗" : "✓"} ${r.name}`)}${r.error ? `: ${r.error.split(". Each")[0]}` : " passed"}`);
-    }
   });
   const rollout = async (run: () => Promise<OperationSummary>) => {
     later = [];
@@ -225,6 +233,7 @@ function engineDriver(work: string, inventory: string): Driver {
     up: () => rollout(() => engine.up(program)),
     refresh: () => engine.refresh(),
     summary: async () => ((await engine.outputs({ showSecrets: false })).summary ?? []) as RouterSummary[],
+    waves: async () => ((await engine.outputs({ showSecrets: false })).waves ?? []) as string[],
   };
 }
 
@@ -259,5 +268,6 @@ async function automationDriver(work: string, inventory: string): Promise<Driver
     },
     refresh: async () => toSummary("refresh", true, (await stack.refresh({ onOutput: out })).summary.resourceChanges),
     summary: async () => ((await stack.outputs()).summary?.value ?? []) as RouterSummary[],
+    waves: async () => ((await stack.outputs()).waves?.value ?? []) as string[],
   };
 }

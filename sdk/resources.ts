@@ -31,7 +31,8 @@ type HealthChecks = FirewallDefaultsArgs["healthChecks"];
  */
 function logWarnings(resource: pulumi.Resource & { warnings: pulumi.Output<string[]> }): void {
   resource.warnings.apply((warnings) => {
-    for (const warning of warnings ?? []) pulumi.log.warn(warning, resource);
+    // Under pulumi.runtime.setMocks an output is whatever the mocks return.
+    for (const warning of Array.isArray(warnings) ? warnings : []) pulumi.log.warn(String(warning), resource);
   });
 }
 

@@ -267,8 +267,15 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     const err: Buffer[] = [];
     child.stdout!.on("data", (d: Buffer) => out.push(d));
     child.stderr!.on("data", (d: Buffer) => err.push(d));
+    // A command that exits without reading all of its stdin closes the pipe under us (EPIPE): its
+    // exit status and output are still the result, as on a serial console. Other pipe errors are reported.
+    let stdinError: Error | undefined;
+    child.stdin!.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") stdinError = error;
+    });
     child.stdin!.end(stdin ?? "");
     const code = await new Promise<number>((resolve) => child.on("close", (c, signal) => resolve(c ?? (signal ? 128 + 9 : 1))));
+    if (stdinError) throw stdinError;
     return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   }
 

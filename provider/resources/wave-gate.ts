@@ -1,13 +1,6 @@
 import { fleetVerdictSchema, waveGateSchema, type FleetVerdictInputs, type WaveGateInputs } from "../../sdk/schemas";
 import { changedKeys, checkInputs, jsonSafe } from "./common";
 
-/**
- * The checkpoint between two waves of an OffloadFleet. It touches no router: the next wave's
- * resources depend on it (so they start only once its wave is done) and take its `halted` reason.
- * It never fails the up itself: when the failures so far exceed the budget it closes (`halted` says
- * why), the later waves are read but not changed, every resource's outputs stay true, and the
- * fleet's verdict (below), the last step, fails the up.
- */
 const OK = new Set(["unchanged", "confirmed"]);
 
 export interface WaveGateOutputs extends WaveGateInputs {
@@ -39,6 +32,13 @@ function evaluate(inputs: WaveGateInputs): WaveGateOutputs {
   return jsonSafe({ ...inputs, failures, haltedAfter, note });
 }
 
+/**
+ * The checkpoint between two waves of an OffloadFleet. It touches no router: the next wave's
+ * resources depend on it (so they start only once its wave is done) and take its `halted` reason.
+ * It never fails the up itself: when the failures so far exceed the budget it closes (`halted` says
+ * why), the later waves are read but not changed, every resource's outputs stay true, and the
+ * fleet's verdict (below), the last step, fails the up.
+ */
 export const waveGateProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
     return checkInputs(waveGateSchema, news, { withConnection: false });

@@ -15,7 +15,7 @@ test("the demo walks through audit, preview, waves, drift and the guard, and exi
   }
   expect(out).toMatch(/Pulumi CLI (not found|found)/);
   expect(out).toMatch(/routers contacted: 0/);
-  expect(out).toMatch(/✓ edge-wave-1 passed/);
+  expect(out).toMatch(/✓ wave 1 passed/);
   expect(out).toMatch(/r7-mt7621-unstable-hw: kernel oops/);
   expect(out).toMatch(/the router rebooted during the guard window and its boot hook restored the previous config/);
   expect(out).toMatch(/pulumi refresh: drift on .*edge-r1-mt7621-23\.05-offload.*edge-r6-filogic-25\.12-offload/);

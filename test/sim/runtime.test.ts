@@ -1,6 +1,5 @@
 import * as fs from "fs";
 import * as path from "path";
-import { execFileSync } from "child_process";
 import { startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { connect, exec, run } from "../helpers/sim-client";
 
@@ -16,9 +15,20 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>,
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Processes on the host (routers' included: their PID namespaces are below ours) whose command line contains `marker`, as "pid args". */
 function hostProcessesMatching(marker: string): string[] {
-  const out = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
-  return out.split("\n").filter((l) => l.includes(marker) && !l.includes("ps -eo"));
+  const found: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue; // exited since the listing
+    }
+    const args = cmdline.split("\0").filter(Boolean).join(" ");
+    if (args.includes(marker)) found.push(`${pid} ${args}`);
+  }
+  return found;
 }
 
 describe("simulated router runtime", () => {
@@ -35,6 +45,14 @@ describe("simulated router runtime", () => {
     const r = await run(router, 'echo "shell=$0"; readlink /bin/sh; pwd; echo hello > /etc/sim-marker; cat /etc/sim-marker');
     expect(r).toEqual({ code: 0, stdout: "shell=/bin/sh\nbusybox\n/root\nhello\n", stderr: "" });
     expect(fs.readFileSync(path.join(router.rootDir, "etc/sim-marker"), "utf8")).toBe("hello\n");
+  });
+
+  test("the serial console gives a command's result when the command exits without reading its stdin", async () => {
+    // The simulator's end of the pipe then fails with EPIPE; that is the command's business, not an error.
+    for (let i = 0; i < 5; i++) {
+      expect(await router.console("echo gone; exit 3", "x".repeat(1 << 20))).toEqual({ code: 3, stdout: "gone\n", stderr: "" });
+      expect(await router.console("exit 4")).toEqual({ code: 4, stdout: "", stderr: "" });
+    }
   });
 
   test("absolute OpenWrt paths resolve inside the router", async () => {

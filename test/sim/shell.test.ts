@@ -1,12 +1,14 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import { once } from "events";
 import type { Client } from "ssh2";
 import { listProfiles, startSimulatedRouter, SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { baseImage } from "../../sim/base-image";
 import { EMULATED_APPLETS, openwrtAppletNames } from "../../sim/busybox/openwrt-applets";
 import { programPathsFor } from "../../sim/tools/registry";
+import { describeIf, type Availability } from "../helpers/requirements";
 import { connect, exec, type ExecResult } from "../helpers/sim-client";
 
 /**
@@ -132,21 +134,85 @@ function isLink(p: string): boolean {
   }
 }
 
-describe("as a non-root user", () => {
-  const CLI = path.join(__dirname, "../../dist/cli/main.js");
-  const canSwitchUser = process.getuid?.() === 0 && fs.existsSync("/usr/bin/setpriv") && fs.existsSync(CLI);
-  const runAsNobody = canSwitchUser ? test : test.skip;
+const REPO = path.join(__dirname, "../..");
+const CLI = path.join(REPO, "dist/cli/main.js");
 
-  /** `openwrt-offload sim` as nobody, with the busybox this run provisioned (nobody cannot write our cache). */
-  function simAsNobody(extraPath?: string): ChildProcess {
-    const env = { PATH: `${extraPath ? `${extraPath}:` : ""}${process.env.PATH}`, OPENWRT_SIM_BUSYBOX: baseImage().busybox };
-    return spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, CLI, "sim", "--profile", "x86-64-23.05"], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
+/** The first executable of this name on the test's own PATH (a test may put a fake one first for the CLI). */
+function hostTool(name: string): string | undefined {
+  return (process.env.PATH ?? "")
+    .split(":")
+    .filter(Boolean)
+    .map((dir) => path.join(dir, name))
+    .find((file) => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
     });
+}
+
+/** Running the CLI as nobody takes root (to switch user and to bind-mount the checkout, see simAsNobody) and util-linux. */
+function nobodyAvailability(): Availability {
+  if (process.getuid?.() !== 0) return { ok: false, reason: "it runs the CLI as nobody, which takes root: run the tests as root (CI does)" };
+  const missing = ["setpriv", "unshare", "mount"].filter((tool) => !hostTool(tool));
+  if (missing.length) return { ok: false, reason: `${missing.join(", ")} not on PATH (apt-get install util-linux mount)` };
+  if (!fs.existsSync(CLI)) return { ok: false, reason: `${CLI} is not built (npm run build; npm test does it)` };
+  const probe = spawnSync(hostTool("unshare")!, ["--mount", "--propagation", "private", "true"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    return { ok: false, reason: `a private mount namespace is refused (unshare --mount: ${(probe.stderr || probe.error?.message || "").trim()}); give the tests CAP_SYS_ADMIN` };
+  }
+  return { ok: true };
+}
+
+describeIf(nobodyAvailability(), "as a non-root user", () => {
+  const mountBases: string[] = [];
+  afterAll(() => {
+    // Only empty mount points are left here: the bind mounts lived in the namespace of each run. rmdir (never a
+    // recursive rm) so that a bind mount that had somehow leaked out could not take the checkout with it.
+    for (const base of mountBases) {
+      for (const dir of ["repo", "busybox"]) fs.rmdirSync(path.join(base, dir));
+      fs.rmdirSync(base);
+    }
+  });
+
+  /**
+   * `openwrt-offload sim` as nobody, with the busybox this run provisioned (nobody cannot write our cache).
+   * The checkout may lie where nobody cannot go (a clone under /root, mode 700 on Debian), so the CLI runs in a
+   * private mount namespace (unshare --mount, as root) in which the checkout and the busybox's directory are
+   * bind-mounted under a fresh directory that nobody can traverse; nothing changes outside that namespace.
+   */
+  function simAsNobody(extraPath?: string): ChildProcess {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), "openwrt-sim-nobody-"));
+    mountBases.push(base);
+    fs.chmodSync(base, 0o755);
+    for (const dir of ["repo", "busybox"]) fs.mkdirSync(path.join(base, dir), { mode: 0o755 });
+    const busybox = baseImage().busybox;
+    const env = {
+      PATH: `${extraPath ? `${extraPath}:` : ""}${process.env.PATH}`,
+      OPENWRT_SIM_BUSYBOX: path.join(base, "busybox", path.basename(busybox)),
+    };
+    const script = '"$1" --bind "$2" "$4/repo" && "$1" --bind "$3" "$4/busybox" && shift 4 && exec "$@"';
+    const nobody = [hostTool("setpriv")!, "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+    const cli = [process.execPath, path.join(base, "repo/dist/cli/main.js"), "sim", "--profile", "x86-64-23.05"];
+    // Tools by absolute path: a test's fake unshare on PATH is for the CLI, not for this wrapper.
+    return spawn(
+      hostTool("unshare")!,
+      ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", hostTool("mount")!, REPO, path.dirname(busybox), base, ...nobody, ...cli],
+      { env, cwd: "/", stdio: ["ignore", "pipe", "pipe"] },
+    );
   }
 
-  runAsNobody("a router runs in an unprivileged user namespace, where its user is root", async () => {
+  /** Stops the CLI with SIGINT, as a user would; it may have exited already (then there is nothing to wait for). */
+  async function stop(sim: ChildProcess): Promise<void> {
+    if (sim.exitCode !== null || sim.signalCode !== null) return;
+    const exited = once(sim, "exit");
+    sim.kill("SIGINT");
+    await exited;
+  }
+
+  test("a router runs in an unprivileged user namespace, where its user is root", async () => {
     const sim = simAsNobody();
     try {
       const connection = await new Promise<{ port: number; privateKey: string; rootDir: string }>((resolve, reject) => {
@@ -172,13 +238,11 @@ describe("as a non-root user", () => {
         client.end();
       }
     } finally {
-      const exited = new Promise((r) => sim.once("exit", r));
-      sim.kill("SIGINT");
-      await exited;
+      await stop(sim);
     }
   });
 
-  runAsNobody("a kernel that refuses user namespaces gets a message saying what to do", async () => {
+  test("a kernel that refuses user namespaces gets a message saying what to do", async () => {
     // Stands in for a kernel with unprivileged user namespaces disabled: unshare fails as it then would.
     const fakeBin = fs.mkdtempSync(path.join(os.tmpdir(), "openwrt-sim-nouserns-"));
     try {
@@ -187,10 +251,10 @@ describe("as a non-root user", () => {
       const sim = simAsNobody(fakeBin);
       let stderr = "";
       sim.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-      const code = await new Promise((r) => sim.once("exit", r));
-      expect(code).toBe(1);
+      const [code] = await once(sim, "exit");
       expect(stderr).toContain("Operation not permitted");
       expect(stderr).toMatch(/Run as root.*kernel\.unprivileged_userns_clone=1.*user\.max_user_namespaces.*kernel\.apparmor_restrict_unprivileged_userns=0/s);
+      expect(code).toBe(1);
     } finally {
       fs.rmSync(fakeBin, { recursive: true, force: true });
     }

@@ -247,9 +247,12 @@ describeWithRouterVm("real kernel (router VM)", () => {
       const probe = factsProbe.parse(result.stdout).results;
       // The VM has nft but no OpenWrt userland; every nft, module and conntrack section is the real kernel's answer.
       expect(probe.firewall.out).toBe("none\n");
-      const facts = factsFromProbe({ ...probe, firewall: { rc: 0, out: "fw4" } });
+      // This flowtable was loaded as `lanwan` (a Flowtable's files); fw4 itself calls its own `ft`, and only `ft` is
+      // FirewallDefaults' offloading. Renamed in the kernel's answer, it reads as fw4's fallback would.
+      const asFw4 = (section: { rc: number; out: string }) => ({ ...section, out: section.out.replaceAll("lanwan", "ft") });
+      const facts = factsFromProbe({ ...probe, firewall: { rc: 0, out: "fw4" }, flowtables: asFw4(probe.flowtables), forwardRules: asFw4(probe.forwardRules) });
       expect(facts.offload.runtime.modules).toEqual(expect.arrayContaining(["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload"]));
-      expect(facts.offload.runtime.flowtables.map((f) => [f.name, f.hwOffload])).toEqual([["lanwan", false]]);
+      expect(facts.offload.runtime.flowtables.map((f) => [f.name, f.hwOffload])).toEqual([["ft", false]]);
       expect(runningMode(facts)).toBe("software");
       expect(runtimeMismatches(facts, { flowOffloading: true, flowOffloadingHw: true })).toEqual([
         "hardware offload was requested but the kernel runs software offload (fw4 fell back: `flags offload` was refused)",

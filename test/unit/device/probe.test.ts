@@ -1,10 +1,6 @@
-import { execFileSync } from "child_process";
+import { readFileSync } from "fs";
 import { Probe } from "../../../provider/device/probe";
-
-/** Runs a script the way the router does: busybox ash, with `input` (default none) on stdin. */
-function ash(script: string, input = ""): string {
-  return execFileSync("busybox", ["ash", "-c", script], { encoding: "utf8", input });
-}
+import { routerAsh as ash } from "../../helpers/busybox";
 
 describe("probe", () => {
   test("each section's exit status and exact output, trailing newlines and all", () => {
@@ -50,7 +46,7 @@ describe("probe", () => {
       ["path", 0],
       ["file", 1],
     ]);
-    expect(files.parts?.[1].out).toBe(execFileSync("cat", ["/etc/hostname"], { encoding: "utf8" }));
+    expect(files.parts?.[1].out).toBe(readFileSync("/etc/hostname", "utf8"));
   });
 
   test("sections run in the probe's shell, except isolated ones, which may exit", () => {

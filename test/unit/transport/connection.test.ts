@@ -1,9 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import { inspect } from "node:util";
 import { utils } from "ssh2";
 import {
@@ -18,6 +15,7 @@ import {
   TransportError,
   type ConnectionOptionsInput,
 } from "../../../provider/transport";
+import { startTestSshAgent, type TestSshAgent } from "../../helpers/ssh-agent";
 import { startTestSshServer, type TestSshServer } from "../../helpers/ssh-test-server";
 import { generateKeyPair } from "../../../sim/keys";
 
@@ -25,6 +23,7 @@ const userKey = generateKeyPair();
 const PASSPHRASE = "correct horse battery staple";
 const encryptedKey = generateKeyPair({ passphrase: PASSPHRASE, cipher: "aes256-ctr", rounds: 4 });
 const agentKey = generateKeyPair();
+const agentRsaKey = utils.generateKeyPairSync("rsa", { bits: 2048 });
 const otherFingerprint = (() => {
   const parsed = utils.parseKey(utils.generateKeyPairSync("ed25519").public);
   if (parsed instanceof Error) throw parsed;
@@ -60,7 +59,7 @@ let server: TestSshServer;
 let pool: ConnectionPool;
 
 beforeAll(async () => {
-  server = await startTestSshServer({ authorizedKeys: [userKey.public, encryptedKey.public, agentKey.public] });
+  server = await startTestSshServer({ authorizedKeys: [userKey.public, encryptedKey.public, agentKey.public, agentRsaKey.public] });
 });
 afterAll(() => server.stop());
 beforeEach(() => {
@@ -110,30 +109,45 @@ describe("authentication", () => {
     }
   });
 
+  // The agent is test/helpers/ssh-agent.ts, a real agent socket without openssh-client on the machine.
   describe("through an ssh-agent", () => {
-    let agent: ChildProcess;
     let dir: string;
-    let socketPath: string;
+    const agents: TestSshAgent[] = [];
+    const startAgent = async (name: string, keys: string[]) => {
+      const agent = await startTestSshAgent(join(dir, `${name}.sock`), keys);
+      agents.push(agent);
+      return agent;
+    };
 
-    beforeAll(async () => {
+    beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), "agent-test-"));
-      socketPath = join(dir, "agent.sock");
-      agent = spawn("ssh-agent", ["-D", "-a", socketPath], { stdio: "ignore" });
-      for (let i = 0; i < 100 && !existsSync(socketPath); i++) await delay(20);
-      const keyFile = join(dir, "id_ed25519");
-      writeFileSync(keyFile, agentKey.private, { mode: 0o600 });
-      execFileSync("ssh-add", [keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socketPath }, stdio: "ignore" });
     });
     afterAll(async () => {
-      const exited = once(agent, "exit");
-      agent.kill();
-      await exited;
+      await Promise.all(agents.map((agent) => agent.stop()));
       rmSync(dir, { recursive: true, force: true });
     });
 
     it("logs in with a key held by the agent", async () => {
-      const result = await pool.exec(options({ agentSocketPath: socketPath }), "echo agent", { purpose: "smoke" });
+      const agent = await startAgent("ed25519", [agentKey.private]);
+      const result = await pool.exec(options({ agentSocketPath: agent.socketPath }), "echo agent", { purpose: "smoke" });
       expect(result.stdout).toBe("agent\n");
+      expect(agent.requests).toEqual([{ type: "identities" }, { type: "sign", keyType: "ssh-ed25519", flags: 0, algorithm: "ssh-ed25519" }]);
+    });
+
+    it("logs in with an RSA key held by the agent, signed with SHA-2 as the client asks", async () => {
+      const agent = await startAgent("rsa", [agentRsaKey.private]);
+      const result = await pool.exec(options({ agentSocketPath: agent.socketPath }), "echo agent", { purpose: "smoke" });
+      expect(result.stdout).toBe("agent\n");
+      const signs = agent.requests.filter((r) => r.type === "sign");
+      expect(signs).toHaveLength(1);
+      expect(signs[0]).toMatchObject({ keyType: "ssh-rsa", algorithm: expect.stringMatching(/^rsa-sha2-(256|512)$/) });
+    });
+
+    it("fails with AuthenticationError when the agent holds no key the router accepts", async () => {
+      const agent = await startAgent("stranger", [generateKeyPair().private]);
+      const error = await rejection(pool.exec(options({ agentSocketPath: agent.socketPath }), "true", { purpose: "smoke" }));
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(agent.requests.some((r) => r.type === "identities")).toBe(true);
     });
   });
 

@@ -1,17 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { ConnectionPool, parseConnectionOptions, shellCommand, shellQuote, UnquotableValueError } from "../../../provider/transport";
+import { routerAsh as ash } from "../../helpers/busybox";
 import { startTestSshServer, type TestSshServer } from "../../helpers/ssh-test-server";
-
-const BUSYBOX = "/usr/bin/busybox";
-
-/** Runs a command line the way the router does: busybox ash -c. */
-function ash(command: string): string {
-  return execFileSync(BUSYBOX, ["ash", "-c", command], { encoding: "utf8" });
-}
 
 const dir = mkdtempSync(join(tmpdir(), "quote-test-"));
 const canary = join(dir, "pwned");
