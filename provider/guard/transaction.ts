@@ -77,7 +77,7 @@ export function beginScript(tx: Transaction): string {
   });
   const guarded = tx.confirmTimeoutSeconds !== undefined;
   const foreign = touchedPackages(tx.changes).map(
-    (pkg) => `if [ -s ${shellQuote(`/tmp/.uci/${pkg}`)} ]; then echo "${MARK}foreign ${pkg}"; uci changes ${shellQuote(pkg)}; ${guardSh("abort", txid, "foreign-changes")}; exit 0; fi`,
+    (pkg) => `if [ -s ${shellQuote(`/tmp/.uci/${pkg}`)} ]; then echo ${shellQuote(`${MARK}foreign ${pkg}`)}; uci changes ${shellQuote(pkg)}; ${guardSh("abort", txid, "foreign-changes")}; exit 0; fi`,
   );
   const undo = (how: "files" | "kernel") => (guarded ? guardSh("restore", txid, "apply-failed", how) : guardSh("release", txid));
   return [
@@ -196,7 +196,7 @@ export type Answer = "confirm" | "restore" | "abort" | "";
  */
 export function answerScript(txid: string, { confirmTimeoutSeconds, keepSnapshots }: { confirmTimeoutSeconds: number; keepSnapshots: number }): string {
   return [
-    `read -t ${Math.ceil(confirmTimeoutSeconds)} _a || _a=`,
+    `read -t ${shellQuote(String(Math.ceil(confirmTimeoutSeconds)))} _a || _a=`,
     'case "$_a" in',
     `confirm) ${guardSh("confirm", txid, String(keepSnapshots))} ;;`,
     `restore) ${guardSh("restore", txid, "verify-failed", "kernel")} ;;`,
