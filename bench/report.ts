@@ -84,6 +84,7 @@ export function renderTable(rows: Row[]): string {
     "runs",
     "wall ms",
     "speed-up (naive ÷ ours)",
+    "total CPU naive ÷ ours",
     "handshakes/router",
     "execs/router",
     "router processes/router",
@@ -101,7 +102,7 @@ export function renderTable(rows: Row[]): string {
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   for (const row of [...rows].sort(byKey)) {
     const naive = rows.find((r) => r.tool === "naive" && r.routers === row.routers && r.latencyMs === row.latencyMs && r.operation === row.operation);
-    const ratio = row.tool === "ours" && naive ? `${(naive.median.wallMs / Math.max(row.median.wallMs, 1)).toFixed(1)}×` : "";
+    const against = (of: (m: OperationSample) => number) => (row.tool === "ours" && naive ? `${(of(naive.median) / Math.max(of(row.median), 1)).toFixed(1)}×` : "");
     lines.push(
       `| ${[
         row.routers,
@@ -110,7 +111,8 @@ export function renderTable(rows: Row[]): string {
         row.tool,
         row.runs,
         fixed(row.median.wallMs),
-        ratio,
+        against((m) => m.wallMs),
+        against(totalCpuMs),
         perRouter(row.perRouter.handshakes),
         perRouter(row.perRouter.execs),
         perRouter(row.perRouter.routerProcessStarts),
