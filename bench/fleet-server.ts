@@ -12,7 +12,7 @@ import * as path from "path";
 import * as readline from "readline";
 import { startSimulatedRouter, type SimulatedRouter } from "../sim";
 import { mapLimit } from "./limit";
-import type { FleetRequest, FleetRouter } from "./fleet";
+import type { CpuTotals, FleetRequest, FleetRouter, SimTotals } from "./fleet";
 
 /** Everything a write by either tool changes: uci configs, include files, the guard's snapshots, package databases, init scripts. */
 const WATCHED = ["etc/config", "etc/nftables.d", "usr/share/nftables.d", "etc/offload-guard", "usr/lib/opkg/status", "lib/apk/db/installed", "etc/init.d", "etc/rc.d"];
@@ -52,24 +52,32 @@ function digest(router: SimulatedRouter): string {
 const USER_HZ = 100;
 
 /**
- * CPU the routers used: the simulator process (SSH servers, emulated programs) plus the exited
- * processes it waited for (each exec's nsenter, shell and busybox applets).
+ * CPU the routers used: the exited processes this one waited for (each exec's nsenter, the router's
+ * shell, its applets and the RPC shim's helpers), and this process itself (SSH servers, emulated
+ * programs).
  */
-function routerCpuMs(): number {
+function cpu(): CpuTotals {
   const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
   const [cutime, cstime] = [fields[13], fields[14]].map(Number);
   const own = process.cpuUsage();
-  return (own.user + own.system) / 1000 + ((cutime + cstime) * 1000) / USER_HZ;
+  return { routerProcessesMs: ((cutime + cstime) * 1000) / USER_HZ, simulatorMs: (own.user + own.system) / 1000 };
 }
 
-function answer(request: FleetRequest, routers: SimulatedRouter[]): unknown {
+async function answer(request: FleetRequest, routers: SimulatedRouter[]): Promise<unknown> {
   switch (request.cmd) {
-    case "stats":
-      return {
-        cpuMs: routerCpuMs(),
+    case "stats": {
+      // Reading the routers' counters starts a process per router: CPU is read on both sides of it, so the caller can leave it out.
+      const before = cpu();
+      const counters = await Promise.all(routers.map((r) => r.counters()));
+      const stats: SimTotals = {
+        cpu: { before, after: cpu() },
         connections: routers.reduce((sum, r) => sum + r.stats.connections, 0),
         execs: routers.reduce((sum, r) => sum + r.stats.execs, 0),
+        processStarts: counters.reduce((sum, c) => sum + c.processStarts, 0),
+        shimProcessStarts: counters.reduce((sum, c) => sum + c.shimProcessStarts, 0),
       };
+      return stats;
+    }
     case "digest":
       return routers.map(digest);
   }
@@ -110,7 +118,7 @@ async function main(): Promise<void> {
   const lines = readline.createInterface({ input: process.stdin });
   lines.on("line", (line) => {
     const request = JSON.parse(line) as FleetRequest;
-    process.stdout.write(`${JSON.stringify({ id: request.id, result: answer(request, routers) })}\n`);
+    void answer(request, routers).then((result) => process.stdout.write(`${JSON.stringify({ id: request.id, result })}\n`));
   });
   await new Promise<void>((resolve) => lines.once("close", resolve));
   await stopAll();

@@ -14,12 +14,23 @@ export interface FleetRouter {
 
 export type FleetRequest = { id: number; cmd: "stats" | "digest" };
 
+export interface CpuTotals {
+  /** The routers' processes (each exec's shell, applets, the RPC shim's helpers, nsenter), once exited. */
+  routerProcessesMs: number;
+  /** The simulator process: SSH servers, emulated programs (uci, nft, ubus, …), the RPC shim's other end. */
+  simulatorMs: number;
+}
+
 export interface SimTotals {
   /** SSH connections the routers accepted: handshakes as the server side saw them. */
   connections: number;
   execs: number;
-  /** CPU the simulated routers used so far (simulator process and the router processes it reaped). */
-  cpuMs: number;
+  /** CPU used so far, read before and after the routers' counters (whose reading costs some). */
+  cpu: { before: CpuTotals; after: CpuTotals };
+  /** Processes the routers started (since they booted), the RPC shim's own included. */
+  processStarts: number;
+  /** Of those, the ones the simulator's RPC shim adds to emulated-program calls. */
+  shimProcessStarts: number;
 }
 
 export interface FleetOptions {
@@ -135,7 +146,14 @@ export class Fleet {
 
   async simTotals(): Promise<SimTotals> {
     const totals = (await Promise.all(this.servers.map((s) => s.request("stats")))) as SimTotals[];
-    return totals.reduce((sum, t) => ({ connections: sum.connections + t.connections, execs: sum.execs + t.execs, cpuMs: sum.cpuMs + t.cpuMs }));
+    const addCpu = (a: CpuTotals, b: CpuTotals) => ({ routerProcessesMs: a.routerProcessesMs + b.routerProcessesMs, simulatorMs: a.simulatorMs + b.simulatorMs });
+    return totals.reduce((sum, t) => ({
+      connections: sum.connections + t.connections,
+      execs: sum.execs + t.execs,
+      cpu: { before: addCpu(sum.cpu.before, t.cpu.before), after: addCpu(sum.cpu.after, t.cpu.after) },
+      processStarts: sum.processStarts + t.processStarts,
+      shimProcessStarts: sum.shimProcessStarts + t.shimProcessStarts,
+    }));
   }
 
   /** One fingerprint per router of its persistent files; a changed one means something was written. */

@@ -1,16 +1,19 @@
 /**
  * `npm run bench`: this project against the naive baseline, on simulated fleets with injected
  * latency, in one run. Each (size, latency, tool) is a worker process of its own with a fresh
- * fleet (see worker.ts); this process only starts them and reports.
+ * fleet (see worker.ts); this process starts the two tools' workers of a (size, latency) side by
+ * side and has them run their operations in turns (ours, naive, naive, ours, …), so that both see
+ * the machine as busy as it is at that moment, then reports.
  */
-import { spawn } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
+import * as readline from "readline";
 import { Command, InvalidArgumentError } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { evaluateTargets, renderErrors, renderTable, renderTargets, rowsOf } from "./report";
-import type { ScenarioOptions, ScenarioResult, ToolName } from "./scenario";
-import { BENCH_PROFILES } from "./workload";
+import type { OperationSample, ScenarioOptions, ScenarioResult, ToolName } from "./scenario";
+import { BENCH_PROFILES, OPERATIONS, type Operation } from "./workload";
 
 const TOOLS: ToolName[] = ["ours", "naive"];
 /** Below this size every latency in the default set runs; from it on only the highest (see latenciesFor). */
@@ -54,19 +57,69 @@ function runsFor(size: number, flags: Flags): number {
   return flags.runs ?? (size <= 10 ? 3 : 1);
 }
 
-function runWorker(options: Omit<ScenarioOptions, "fleetCommand">): Promise<ScenarioResult> {
-  return new Promise((resolve, reject) => {
+/** A worker process: one tool, one fleet (worker.ts). */
+class Worker {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly lines: AsyncIterator<string>,
+    private readonly what: string,
+  ) {}
+
+  static async start(options: Omit<ScenarioOptions, "fleetCommand">): Promise<Worker> {
     // --expose-gc: the meter collects garbage before each operation, so a peak belongs to it.
-    const child = spawn(process.execPath, ["--expose-gc", path.join(__dirname, "worker.js"), JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      const last = stdout.trim().split("\n").pop();
-      if (code === 0 && last) resolve(JSON.parse(last) as ScenarioResult);
-      else reject(new Error(`the ${options.tool} worker for ${options.routers} routers at ${options.latencyMs} ms failed (exit ${code})`));
-    });
-  });
+    const child = spawn(process.execPath, ["--expose-gc", path.join(__dirname, "worker.js"), JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"] });
+    const worker = new Worker(child, readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator](), `the ${options.tool} worker for ${options.routers} routers at ${options.latencyMs} ms`);
+    await worker.next();
+    return worker;
+  }
+
+  async run(operation: Operation): Promise<{ sample: OperationSample; errors: string[] }> {
+    this.child.stdin!.write(`${JSON.stringify({ operation })}\n`);
+    return JSON.parse(await this.next()) as { sample: OperationSample; errors: string[] };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.stdin!.end();
+    await exited;
+  }
+
+  private async next(): Promise<string> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error(`${this.what} failed (exit ${this.child.exitCode ?? this.child.signalCode})`);
+    return value as string;
+  }
+}
+
+/**
+ * Both tools on fleets of one size at one latency: the first apply of each, then `runs` rounds of
+ * preview, refresh and no-op apply, each operation run by one tool right after the other, the
+ * order swapped every round.
+ */
+async function runPair(base: Omit<ScenarioOptions, "fleetCommand" | "tool">): Promise<ScenarioResult[]> {
+  const workers: Partial<Record<ToolName, Worker>> = {};
+  try {
+    for (const tool of TOOLS) {
+      process.stderr.write(`${tool}: starting ${base.routers} router(s) at ${base.latencyMs} ms\n`);
+      workers[tool] = await Worker.start({ ...base, tool });
+    }
+    const results = TOOLS.map((tool) => ({ tool, routers: base.routers, latencyMs: base.latencyMs, operations: OPERATIONS.map((operation) => ({ operation, samples: [] as OperationSample[], errors: [] as string[] })) }));
+    const record = async (tool: ToolName, operation: Operation) => {
+      const { sample, errors } = await workers[tool]!.run(operation);
+      const entry = results.find((r) => r.tool === tool)!.operations.find((o) => o.operation === operation)!;
+      entry.samples.push(sample);
+      for (const e of errors) if (!entry.errors.includes(e) && entry.errors.length < 5) entry.errors.push(e);
+    };
+    for (const tool of TOOLS) await record(tool, "firstApply");
+    for (let round = 0; round < base.runs; round++) {
+      const order = round % 2 === 0 ? TOOLS : [...TOOLS].reverse();
+      for (const operation of OPERATIONS.filter((o) => o !== "firstApply")) for (const tool of order) await record(tool, operation);
+    }
+    return results;
+  } finally {
+    await Promise.all(Object.values(workers).map((w) => w.stop()));
+  }
 }
 
 function machine() {
@@ -85,26 +138,22 @@ async function main(flags: Flags): Promise<void> {
   // Wall times mean little on a machine that something else keeps busy: record how busy it was.
   const loadBefore = os.loadavg();
   const scenarios: ScenarioResult[] = [];
-  /** Whole scenarios, fleet start and stop included: where the run's time went. */
-  const elapsed: { tool: ToolName; routers: number; latencyMs: number; seconds: number }[] = [];
+  /** Both tools of a size and latency, fleet starts and stops included: where the run's time went. */
+  const elapsed: { routers: number; latencyMs: number; seconds: number }[] = [];
   for (const routers of flags.sizes) {
     for (const latencyMs of latenciesFor(routers, flags)) {
-      for (const tool of TOOLS) {
-        process.stderr.write(`${tool}: ${routers} router(s), ${latencyMs} ms latency\n`);
-        const scenarioStarted = Date.now();
-        scenarios.push(
-          await runWorker({
-            tool,
-            routers,
-            latencyMs,
-            runs: runsFor(routers, flags),
-            concurrency: flags.concurrency,
-            startConcurrency: flags.startConcurrency,
-            routersPerServer: flags.routersPerServer,
-          }),
-        );
-        elapsed.push({ tool, routers, latencyMs, seconds: Math.round((Date.now() - scenarioStarted) / 1000) });
-      }
+      const pairStarted = Date.now();
+      scenarios.push(
+        ...(await runPair({
+          routers,
+          latencyMs,
+          runs: runsFor(routers, flags),
+          concurrency: flags.concurrency,
+          startConcurrency: flags.startConcurrency,
+          routersPerServer: flags.routersPerServer,
+        })),
+      );
+      elapsed.push({ routers, latencyMs, seconds: Math.round((Date.now() - pairStarted) / 1000) });
     }
   }
   const rows = rowsOf(scenarios);
@@ -139,7 +188,7 @@ async function main(flags: Flags): Promise<void> {
 const program = new Command("bench")
   .description("benchmark this project against a connection-per-command baseline on simulated fleets")
   .option("--sizes <list>", "fleet sizes", numbers, [1, 10, 50, 200])
-  .option("--latencies <list>", `injected latency per exec, ms (default: ${DEFAULT_LATENCIES.join(",")}; only ${Math.max(...DEFAULT_LATENCIES)} from ${CPU_BOUND_FLEET} routers up)`, numbers)
+  .option("--latencies <list>", `round-trip time of the simulated links, ms (default: ${DEFAULT_LATENCIES.join(",")}; only ${Math.max(...DEFAULT_LATENCIES)} from ${CPU_BOUND_FLEET} routers up)`, numbers)
   .option("--runs <n>", "runs of preview, refresh and no-op apply (default: 3 up to 10 routers, 1 above)", positive)
   .option("--concurrency <n>", "routers worked on at once, by either tool", positive, 32)
   .option("--start-concurrency <n>", "routers booted at once by the fleet servers", positive, 16)

@@ -1,3 +1,4 @@
+import * as os from "os";
 import type { Fleet } from "./fleet";
 
 /** What a tool counted on its side of the wire during one operation. */
@@ -21,10 +22,19 @@ export interface RunSample extends WireCounts {
   simConnections: number;
   simExecs: number;
   /**
-   * CPU the simulated routers spent. Here they share this machine's cores with the client, so it
-   * bounds wall time; real routers spend it each on their own (slower) CPU.
+   * CPU the simulated routers' processes spent (each exec's shell, applets, the shim's helpers).
+   * Here they share this machine's cores with the client, so it bounds wall time; real routers
+   * spend it each on their own (slower) CPU.
    */
   routerCpuMs: number;
+  /** CPU the simulator process spent for the routers: SSH servers and emulated programs (on a router: dropbear, uci, nft, …). */
+  simulatorCpuMs: number;
+  /** Processes the routers started, the simulator's RPC shim's own helpers not counted. */
+  routerProcessStarts: number;
+  /** Processes the simulator's RPC shim added (a real router does not start them). */
+  shimProcessStarts: number;
+  /** The machine's 1-minute load average when the operation began. */
+  loadAverage: number;
   /** Routers whose persistent files (content or mtime) changed. */
   routersWritten: number;
 }
@@ -39,8 +49,10 @@ const MiB = 1024 * 1024;
 export async function measure(fleet: Fleet, counts: { reset(): void; read(): WireCounts }, operation: () => Promise<void>): Promise<RunSample> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  const simBefore = await fleet.simTotals();
+  // Fingerprints first and counters last before, the other way round after: neither is charged to the operation.
   const digestsBefore = await fleet.digests();
+  const simBefore = await fleet.simTotals();
+  const loadAverage = os.loadavg()[0];
   counts.reset();
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
@@ -68,7 +80,11 @@ export async function measure(fleet: Fleet, counts: { reset(): void; read(): Wir
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     simConnections: simAfter.connections - simBefore.connections,
     simExecs: simAfter.execs - simBefore.execs,
-    routerCpuMs: simAfter.cpuMs - simBefore.cpuMs,
+    routerCpuMs: simAfter.cpu.before.routerProcessesMs - simBefore.cpu.after.routerProcessesMs,
+    simulatorCpuMs: simAfter.cpu.before.simulatorMs - simBefore.cpu.after.simulatorMs,
+    routerProcessStarts: simAfter.processStarts - simAfter.shimProcessStarts - (simBefore.processStarts - simBefore.shimProcessStarts),
+    shimProcessStarts: simAfter.shimProcessStarts - simBefore.shimProcessStarts,
+    loadAverage,
     routersWritten: digestsAfter.filter((d, i) => d !== digestsBefore[i]).length,
   };
 }

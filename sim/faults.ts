@@ -3,7 +3,7 @@ import type { PowerLoss } from "./flash";
 /**
  * A power cut: the router dies at once and boots again with only what was synced to flash. It
  * strikes once an SSH exec has completed (`afterExecs` more execs, or one `matching`; the caller
- * never sees its result), or once an emulated program (uci, fw4, nft, sync, opkg, …) has done its
+ * may have seen its output, never its exit status), or once an emulated program (uci, fw4, nft, sync, opkg, …) has done its
  * work (`afterCalls` more calls, or one whose argv `callMatching`; the calling script never goes on).
  */
 export interface CrashFault {
@@ -24,7 +24,8 @@ export interface Faults {
   /**
    * Cut the SSH link once, without a goodbye: after `afterExecs` more execs have completed, or when
    * a command matches `matching`. The triggering command still runs to completion on the router
-   * (as when a link dies right after a command was sent); its caller never sees the result.
+   * (as when a link dies right after a command was sent or answered); its caller may have seen its
+   * output, but never its exit status.
    */
   dropConnection?: {
     afterExecs?: number;
@@ -36,7 +37,10 @@ export interface Faults {
   failNextFirewallReload?: boolean;
   /** The overlay is full: df shows no space, commits and installs fail. */
   overlayFull?: boolean;
-  /** Added delay before every exec, in milliseconds (a slow link or a busy router). */
+  /**
+   * The link's round-trip time in milliseconds, for connections opened from then on: every packet
+   * each way takes half of it, so the SSH handshake's round trips pay it as much as each exec's.
+   */
   latencyMs?: number;
   /** The router presents a different host key than the one it was created with (a re-flashed or spoofed router). */
   hostKeyChanged?: boolean;

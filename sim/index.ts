@@ -4,7 +4,7 @@ import { SimulatedRouter, SimulatedRouterOptions } from "./router";
 
 export { SimulatedRouter } from "./router";
 export { prepareBaseImage } from "./base-image";
-export type { SimulatedRouterOptions, SimStats } from "./router";
+export type { RouterCounters, SimulatedRouterOptions, SimStats } from "./router";
 export type { Faults } from "./faults";
 export type { ConntrackEntry, Profile } from "./types";
 export type { TrafficOptions } from "./traffic";

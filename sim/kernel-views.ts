@@ -2,8 +2,9 @@ import { renderConntrack } from "./tools/conntrack";
 import type { RouterHandle } from "./types";
 
 /**
- * Writes the kernel's state where router scripts read it: /proc/net/nf_conntrack, /sys/class/net
- * (with lower_* links for bridge ports, as fw4 resolves them) and /sys/module for loaded modules.
+ * Writes the kernel's state where router scripts read it: /proc/net/nf_conntrack, the kernel's
+ * release in /proc/sys/kernel/osrelease, /sys/class/net (with lower_* links for bridge ports, as
+ * fw4 resolves them) and /sys/module for loaded modules.
  * /proc and /sys are plain directories the simulator owns, not the host's. Each view is rewritten
  * only when it changed, so syncing after every emulated program stays cheap.
  */
@@ -19,6 +20,7 @@ export class KernelViews {
 
   sync(): void {
     const { fs, kernel, netifd } = this.router;
+    if (!fs.exists("/proc/sys/kernel/osrelease")) fs.writeAtomic("/proc/sys/kernel/osrelease", `${this.router.profile.kernel}\n`);
     const wan = netifd.interfaces().find((i) => i.interface === "wan");
     const conntrack = renderConntrack(kernel.conntrack, { masqueradeAddress: wan?.ipv4[0]?.address });
     if (conntrack !== this.written.conntrack || !fs.exists("/proc/net/nf_conntrack")) {

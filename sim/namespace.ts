@@ -5,9 +5,10 @@ import type { BaseImage } from "./base-image";
 /** The mount points a router's root needs from the host (bind mounts, private to the router). */
 export const DEVICE_NODES = ["null", "zero", "full", "random", "urandom", "tty"];
 
-// "ready" comes from inside the chroot: only then may execs join this process's root.
-const INIT_LOOP =
-  "echo ready; cd /root; exec 3<&0; /bin/cat <&3 >/dev/null & c=$!; exec 3<&-; while kill -0 $c 2>/dev/null; do /bin/sleep 2; done";
+// "ready" comes from inside the chroot: only then may execs join this process's root. ash's `wait`
+// reaps every child (waitpid(-1)), orphans included, so PID 1 starts no process of its own after boot
+// and the namespace's PID counter counts only what the router runs.
+const INIT_LOOP = "echo ready; cd /root; exec 3<&0; /bin/cat <&3 >/dev/null & c=$!; exec 3<&-; while kill -0 $c 2>/dev/null; do wait $c; done";
 
 export const ROUTER_ENV = {
   PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -30,6 +31,10 @@ export const ROUTER_ENV = {
 export class RouterNamespace {
   private holder?: ChildProcess;
   private initPid?: number;
+  /** Processes this boot started only to read its PID counter (see processStarts). */
+  private counterReads = 0;
+  /** Reads one at a time: each reader must know how many took a PID before it. */
+  private counterQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly rootDir: string,
@@ -49,8 +54,8 @@ export class RouterNamespace {
       'for d in $LIBDIRS; do ro_bind "$d" "$d"; done',
       'for n in $DEVNODES; do "$BB" mount --bind "/dev/$n" "$R/dev/$n"; done',
       '"$BB" ip link set lo up',
-      // PID 1: reaps orphans (each foreground sleep makes ash waitpid(-1)) and exits — taking the
-      // whole router with it — when the simulator's end of its stdin closes.
+      // PID 1: reaps orphans and exits — taking the whole router with it — when the simulator's end
+      // of its stdin closes.
       `exec "$BB" chroot "$R" /bin/sh -c '${INIT_LOOP}'`,
     ].join("\n");
     const holder = spawn(
@@ -86,6 +91,7 @@ export class RouterNamespace {
       });
     });
     this.initPid = await waitForChild(holder.pid!);
+    this.counterReads = 0;
     holder.once("exit", () => {
       this.initPid = undefined;
     });
@@ -100,6 +106,33 @@ export class RouterNamespace {
     const exited = new Promise<void>((resolve) => holder.once("exit", () => resolve()));
     holder.kill("SIGKILL");
     await exited;
+  }
+
+  /**
+   * Processes started inside the router since this boot, init and these reads excepted (boot
+   * scripts included). PIDs in a namespace are handed out in order, so the namespace's last PID
+   * counts every fork; it is read by a process that joins only the PID namespace (the host's
+   * /proc answers for the reader's own namespace), which takes a PID itself.
+   */
+  processStarts(): Promise<number> {
+    const read = this.counterQueue.then(() => this.readPidCounter());
+    this.counterQueue = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readPidCounter(): Promise<number> {
+    if (this.initPid === undefined) throw new Error("the simulated router is not running");
+    const user = asRoot() ? [] : ["-U", "--preserve-credentials"];
+    const child = spawn("nsenter", ["-t", String(this.initPid), ...user, "-p", "--", "cat", "/proc/sys/kernel/ns_last_pid"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const last = Number(out.trim());
+    if (code !== 0 || !Number.isInteger(last)) throw new Error(`could not read the router's PID counter (exit ${code}): ${err.trim() || out.trim()}`);
+    this.counterReads++;
+    return last - 1 - this.counterReads;
   }
 
   /** Runs `sh -c command` inside the router, as its SSH server would, with the router's login environment. */

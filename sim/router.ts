@@ -49,6 +49,19 @@ interface PersistedIdentity {
   impostorHostKey: string;
 }
 
+/** What the router ran since it last booted (see SimulatedRouter.counters). */
+export interface RouterCounters {
+  /**
+   * Processes started inside the router: each exec's shell, the applets and programs it runs,
+   * daemons, and the RPC shim's own helpers (shimProcessStarts). Boot scripts included.
+   */
+  processStarts: number;
+  /** Of processStarts, those the simulator's RPC shim adds to emulated-program calls; a real router does not start them. */
+  shimProcessStarts: number;
+  /** Emulated-program calls (uci, nft, ubus, opkg, …). */
+  toolCalls: number;
+}
+
 export interface SimStats {
   /** SSH connections accepted (one handshake each). */
   connections: number;
@@ -103,6 +116,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
   private crashTimer?: NodeJS.Timeout;
   private loadTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** The counters' values when the router last booted. */
+  private atBoot = { shimProcessStarts: 0, toolCalls: 0 };
 
   constructor(options: SimulatedRouterOptions = {}) {
     super();
@@ -141,6 +156,7 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
       authorizedKeys: () => this.authorizedKeys(),
       onSession: (session) => void this.serveSession(session),
       onConnection: () => this.stats.connections++,
+      roundTripMs: () => this.faultConfig.latencyMs ?? 0,
     });
     this.setFaults(options.faults ?? {});
   }
@@ -263,6 +279,16 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   }
 
+  /**
+   * Counts since the router last booted (a reboot starts them again; `stats.boots` says when), read
+   * from its PID namespace: differences between two calls count what ran in between.
+   */
+  async counters(): Promise<RouterCounters> {
+    await this.booting;
+    const processStarts = await this.ns.processStarts();
+    return { processStarts, shimProcessStarts: this.rpc.shimProcessStarts - this.atBoot.shimProcessStarts, toolCalls: this.stats.toolCalls - this.atBoot.toolCalls };
+  }
+
   /** Forwards flows through the router now; returns the conntrack entries they produced. */
   traffic(options: TrafficOptions = {}): ConntrackEntry[] {
     const flows = generateFlows(this, options);
@@ -309,6 +335,8 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
 
   private async bootNow(): Promise<void> {
     wipeVolatile(this.rootDir);
+    this.rpc.forgetCalls();
+    this.atBoot = { shimProcessStarts: this.rpc.shimProcessStarts, toolCalls: this.stats.toolCalls };
     this.kernel.powerOn(this.fs);
     this.netifd.reload();
     this.views.invalidate();
@@ -349,8 +377,6 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     this.stats.execs++;
     // Tests that sweep faults through an operation learn its steps from this (what ran, and when).
     this.emit("exec", command ?? "");
-    const latency = this.faultConfig.latencyMs ?? 0;
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const cutAfterRun = this.shouldCutLink(command);
     const crashAfterRun = this.shouldCrashAfterExec(command);
     if (this.booting || !this.ns.running) {
@@ -362,10 +388,10 @@ export class SimulatedRouter extends EventEmitter implements RouterHandle {
     channel.on("end", () => child.stdin!.end());
     channel.on("error", () => undefined);
     child.stdin!.on("error", () => undefined);
-    if (!cutAfterRun && !crashAfterRun) {
-      child.stdout!.on("data", (d: Buffer) => channel.write(d));
-      child.stderr!.on("data", (d: Buffer) => channel.stderr.write(d));
-    }
+    // What it prints reaches the caller even when the link or the power goes once it has run: a
+    // command that converses with its caller (prints, reads the answer, acts) must get to its end.
+    child.stdout!.on("data", (d: Buffer) => channel.write(d));
+    child.stderr!.on("data", (d: Buffer) => channel.stderr.write(d));
     const code = await exitOf(child);
     if (crashAfterRun) {
       void this.crash({ reason: "power cut (crash fault)", lose: crashAfterRun.lose, seed: crashAfterRun.seed });

@@ -9,8 +9,11 @@ import type { RouterFs } from "./fs";
  * what comes back. The router's shell stays real (pipes, redirections, `$?`, `&&` all behave), while
  * the program itself runs in the simulator process, next to the router's kernel state.
  *
- * One call costs the shell a mkfifo, a cat and an rm (busybox applets) and no extra process in the
- * simulator; the alternatives (starting node inside the chroot per call) cost ~50 ms each.
+ * The shim's own process is the program's (a real router starts one too). Beyond it, a call costs
+ * the router processes a real one would not start: a mkfifo, and a cat for each of stdin, stdout
+ * and stderr that carries something; the simulator removes the call's files itself. The simulator
+ * counts them (shimProcessStarts), so that what a router runs can be told from what the shim adds.
+ * The alternatives (starting node inside the chroot per call) cost ~50 ms each.
  */
 export const RPC_DIR = "/lib/sim/rpc";
 export const SHIM_PATH = "/lib/sim/tool";
@@ -18,9 +21,9 @@ export const SHIM_PATH = "/lib/sim/tool";
 export const SHIM_SCRIPT = `#!/bin/sh
 # This OpenWrt program is emulated by the simulator; see sim/rpc.ts in pulumi-openwrt-offload.
 f=${RPC_DIR}/$$
-[ -e "$f.r" ] && rm -f "$f".?
 printf '%s\\000' "$PWD" "\${0##*/}" "$@" > "$f.a"
-mkfifo "$f.r" || exit 126
+# A FIFO left by a process of the same PID killed mid-call (a reboot) is in the way: remove it first.
+mkfifo "$f.r" 2>/dev/null || { rm -f "$f.r" && mkfifo "$f.r"; } || exit 126
 exec 3<>"$f.r"
 echo "$f" > ${RPC_DIR}/req
 read -r reply <&3
@@ -30,10 +33,12 @@ if [ "$reply" = stdin ]; then
 	read -r reply <&3
 fi
 exec 3<&-
-[ -s "$f.o" ] && cat "$f.o"
-[ -s "$f.e" ] && cat "$f.e" >&2
-rm -f "$f".?
-exit "$reply"
+# The reply: exit status, then the sizes of stdout and stderr.
+set -- $reply
+[ "$2" -gt 0 ] && cat "$f.o"
+[ "$3" -gt 0 ] && cat "$f.e" >&2
+echo "$f x" > ${RPC_DIR}/req
+exit "$1"
 `;
 
 export interface ToolCall {
@@ -57,6 +62,8 @@ export class ToolRpcServer {
   private socket?: net.Socket;
   private readonly stdinWaiters = new Map<string, () => void>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Processes the shim started on the router beyond the programs' own (see the top of this file). */
+  shimProcessStarts = 0;
 
   constructor(
     private readonly fs: RouterFs,
@@ -94,6 +101,11 @@ export class ToolRpcServer {
     this.stdinWaiters.clear();
   }
 
+  /** Removes what calls killed with their router left behind (everything but the request FIFO). */
+  forgetCalls(): void {
+    for (const name of this.fs.list(RPC_DIR)) if (name !== "req") this.fs.remove(`${RPC_DIR}/${name}`);
+  }
+
   /** Resolves once every program call already started has finished its work (a power cut waits for it). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -101,7 +113,11 @@ export class ToolRpcServer {
 
   private onRequest(line: string): void {
     const [prefix, phase] = line.split(" ");
-    if (!prefix.startsWith(`${RPC_DIR}/`)) return;
+    if (!prefix.startsWith(`${RPC_DIR}/`) || prefix.includes("/", RPC_DIR.length + 1)) return;
+    if (phase === "x") {
+      for (const suffix of ["a", "i", "o", "e", "r"]) this.fs.remove(`${prefix}.${suffix}`);
+      return;
+    }
     if (phase === "i") {
       const wake = this.stdinWaiters.get(prefix);
       this.stdinWaiters.delete(prefix);
@@ -122,11 +138,14 @@ export class ToolRpcServer {
     }
     words.pop(); // the terminator after the last word
     const [cwd, ...argv] = words;
+    // mkfifo, then a cat for stdin (if read) and for each output that carries something.
+    let shimStarts = 1;
     const call: ToolCall = {
       argv,
       cwd,
       readStdin: () =>
         new Promise<Buffer>((resolve) => {
+          shimStarts++;
           this.stdinWaiters.set(prefix, () => resolve(this.fs.tryReadBytes(`${prefix}.i`) ?? Buffer.alloc(0)));
           this.reply(prefix, "stdin");
         }),
@@ -142,7 +161,8 @@ export class ToolRpcServer {
     try {
       this.fs.writeAtomic(`${prefix}.o`, result.stdout);
       this.fs.writeAtomic(`${prefix}.e`, result.stderr);
-      this.reply(prefix, String(result.code));
+      this.reply(prefix, `${result.code} ${result.stdout.length} ${result.stderr.length}`);
+      this.shimProcessStarts += shimStarts + (result.stdout.length > 0 ? 1 : 0) + (result.stderr.length > 0 ? 1 : 0);
     } catch {
       // The caller is gone (killed by a reboot, or its router stopped): nobody to answer.
     }

@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as net from "net";
 import { Server, ServerChannel, utils } from "ssh2";
+import { SlowLink } from "./link";
 
 export interface SshSession {
   /** `undefined` for an interactive shell channel. */
@@ -21,6 +22,8 @@ export interface RouterSshServerOptions {
   onSession: (session: SshSession) => void;
   /** Called for every TCP connection handed to the SSH layer (each costs the client a handshake). */
   onConnection: () => void;
+  /** The link's round-trip time for a new connection, in ms (0: loopback as it is). */
+  roundTripMs: () => number;
 }
 
 /** `SHA256:<base64 without padding>` of a host key, as OpenSSH prints it. */
@@ -97,7 +100,8 @@ export class RouterSshServer {
     this.options.onConnection();
     socket.once("close", () => this.sockets.delete(socket));
     socket.on("error", () => undefined);
-    this.ssh.injectSocket(socket);
+    const roundTrip = this.options.roundTripMs();
+    this.ssh.injectSocket(roundTrip > 0 ? (new SlowLink(socket, roundTrip) as unknown as net.Socket) : socket);
   }
 
   private makeSshServer(hostKey: string): Server {

@@ -1,4 +1,4 @@
-import type { RouterFacts } from "./facts";
+import type { OffloadState, RouterFacts } from "./facts";
 import type { UciOptionChange } from "./uci";
 
 /** What an operator asks of the firewall defaults. */
@@ -38,8 +38,14 @@ export function planRestore(facts: RouterFacts, original: { flow_offloading?: st
 
 export type RuntimeMode = "off" | "software" | "hardware";
 
+/** What the kernel runs: from all the facts, or from a verification's lean read (liveRuntime). */
+export interface LiveOffload {
+  firewall: "fw3" | "fw4";
+  offload: { runtime: OffloadState["runtime"] };
+}
+
 /** What the kernel runs, whatever the config says. */
-export function runningMode(facts: RouterFacts): RuntimeMode {
+export function runningMode(facts: LiveOffload): RuntimeMode {
   const { runtime } = facts.offload;
   if (!runtime.offloadRule) return "off";
   return runtime.hardware ? "hardware" : "software";
@@ -66,7 +72,7 @@ export function configuredIntent(facts: RouterFacts): OffloadIntent {
  * back to software silently when the kernel refuses `flags offload`, so "hardware" is only
  * satisfied by what nft (or iptables' `--hw`) shows, never by the config.
  */
-export function runtimeMismatches(facts: RouterFacts, intent: OffloadIntent): string[] {
+export function runtimeMismatches(facts: LiveOffload, intent: OffloadIntent): string[] {
   const want = requestedMode(intent);
   const have = runningMode(facts);
   if (want === have) return [];

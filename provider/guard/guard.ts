@@ -1,11 +1,12 @@
-import { readFactsWith, type RouterFacts } from "../device/facts";
+import { factSections, packagesLocked, runProbe, type FactSection } from "../device/facts";
 import type { ChangeSet } from "../device/changeset";
+import { Probe, type ProbeResult, type SectionSpec } from "../device/probe";
 import type { RouterShell } from "../device/shell";
 import { FirewallCheckError, ForeignChangesError, StagingVerificationError } from "../device/uci";
 import { getPool, TransportError, type ConnectionOptions } from "../transport";
 import { GuardBusyError, GuardError } from "./errors";
 import { withRouterLock } from "./lock";
-import { beginScript, confirmCommand, guardCommand, newTxid, parseBegin, parseStatus, restoreCommand, statusCommand, type Transaction, type TxStatus } from "./transaction";
+import { answerScript, beginScript, newTxid, parseBegin, parseStatus, statusSection, type Answer, type Transaction, type TxStatus } from "./transaction";
 
 export interface HealthCheck {
   name: string;
@@ -27,8 +28,8 @@ export interface GuardOptions {
 
 export const DEFAULT_GUARD: GuardOptions = { enabled: true, confirmTimeoutSeconds: 90, soakSeconds: 0, healthChecks: [], keepSnapshots: 5 };
 
-/** Resource-specific proof that the kernel runs what was asked: one sentence per failed check. */
-export type Verify = (facts: RouterFacts, extra: Record<string, { rc: number; out: string }>) => string[];
+/** Resource-specific proof that the kernel runs what was asked, from the sections it reads: one sentence per failed check. */
+export type Verify = (read: ProbeResult) => string[];
 
 export interface GuardedChange {
   /** What the change does, for the snapshot list and messages ("FirewallDefaults: hardware offload"). */
@@ -47,8 +48,8 @@ export interface GuardedChange {
    * boot there is no network), so such a change only rolls forward: a restore finishes the removal.
    */
   removesPackages?: string[];
-  /** Extra probe sections the verification needs (one exec with the facts). */
-  verifySections?: Record<string, string>;
+  /** The fact sections the verification reads; only they are read, and the caller gets them back. */
+  reads: readonly FactSection[];
   verify: Verify;
   /** What was checked, for the error message (e.g. "flowtable ft live with flags offload"). */
   checks: string[];
@@ -65,7 +66,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * verifies over a fresh connection (runtime, health checks, optional soak) and confirms — or
  * restores and fails with what was checked and what failed. Whatever happens to the link or the
  * router meanwhile, the client drives the transaction to its end or learns from the router's own
- * record how it ended before it reports.
+ * record how it ended before it reports. Returns the sections `change.reads` as the last
+ * verification read them.
  */
 export async function guardedApply(
   shell: RouterShell,
@@ -73,7 +75,7 @@ export async function guardedApply(
   change: GuardedChange,
   guard: GuardOptions,
   { firewall }: { firewall: "fw3" | "fw4" },
-): Promise<RouterFacts> {
+): Promise<ProbeResult> {
   return withRouterLock(options.router, async () => {
     const tx: Transaction = {
       txid: newTxid(),
@@ -127,6 +129,22 @@ export async function guardedApply(
   });
 }
 
+/**
+ * What the client does with one verification, decided from what it read: the answer it sends the
+ * router in the same exec (confirm, restore, abort, or nothing), and what comes next.
+ */
+type Step =
+  | { next: "ended"; status: TxStatus }
+  | { next: "wait" }
+  | { next: "retry"; answer: Answer }
+  | { next: "restored"; problems: string[] }
+  | { next: "soak" }
+  | { next: "confirmed" }
+  | { next: "stray"; phase: string };
+
+const answerOf = (step: Step): Answer =>
+  step.next === "restored" ? "restore" : step.next === "confirmed" ? "confirm" : step.next === "retry" ? step.answer : "";
+
 /** The client's side of one open guard window, from the apply to its end. */
 class Window {
   /** What the router's tools said while applying (fw4's warnings, nft's errors): part of any failure message. */
@@ -141,11 +159,15 @@ class Window {
   ) {}
 
   /**
-   * Drives the transaction to a final state and returns the facts read from the router: verify over
-   * a fresh connection, soak, confirm — or restore. Any transport failure on the way (a lost link, a
-   * reboot) only sends it round again: the router's status says what happened meanwhile.
+   * Drives the transaction to a final state and returns what its last verification read. Each
+   * round is one exec over a fresh connection (what is verified is that the router can still be
+   * reached, not an old session): the router prints the verification's sections and the
+   * transaction's status, the client judges them and answers in the same exec — confirm, restore
+   * or nothing (a soak, a running script) — and the router acts on the answer. Any transport
+   * failure on the way (a lost link, a reboot) only sends it round again: the router's status says
+   * what happened meanwhile.
    */
-  async settle(interruption?: string, applyOutput = ""): Promise<RouterFacts> {
+  async settle(interruption?: string, applyOutput = ""): Promise<ProbeResult> {
     this.applyOutput = applyOutput;
     const { shell, change, guard, txid } = this;
     let giveUpAt = Date.now() + guard.confirmTimeoutSeconds * 1000 + SETTLE_GRACE_MS;
@@ -154,47 +176,48 @@ class Window {
     let cause = interruption;
     while (Date.now() < giveUpAt) {
       try {
-        // A fresh connection: what is verified is that the router can still be reached, not an old session.
         await getPool().connect(this.options, { fresh: true });
-        const health = Object.fromEntries(guard.healthChecks.map((h, i) => [`health${i}`, h.command]));
-        const { facts, extra } = await readFactsWith(shell, { ...(change.verifySections ?? {}), ...health, guardStatus: statusCommand(txid) });
-        const status = parseStatus(extra.guardStatus.out);
-        if (!status) throw new Error(`${shell.router}: the guard's status of ${txid} is unreadable: ${extra.guardStatus.out.slice(0, 200)}`);
-        if (status.deadline) giveUpAt = Date.now() + (status.deadline - status.now) * 1000 + SETTLE_GRACE_MS;
-        if (status.result) return this.ended(status, facts, extra, failure, cause);
-        if (status.running) {
-          await sleep(RETRY_MS);
-          continue;
-        }
-        if (!status.owner) {
-          // Never locked, or the lock lost in a crash before anything was synced: nothing was applied.
-          if (!status.phase || status.phase === "locked") return this.ended({ ...status, result: "aborted lost-before-armed" }, facts, extra, failure, cause);
-          throw new GuardError(`${shell.router}: transaction ${txid} of ${change.description} is in phase ${status.phase} without holding the router; check it with \`openwrt-offload snapshots\`.`, txid, false);
-        }
-        if (status.phase !== "applying") {
-          // Taken but never armed, and nobody is working on it any more: nothing was applied.
-          await shell.run(guardCommand("abort", txid, "interrupted"), { purpose: `release ${txid}`, okExitCodes: "any" });
-          continue;
-        }
-        const problems = change.verify(facts, extra);
-        guard.healthChecks.forEach((h, i) => {
-          const r = extra[`health${i}`];
-          if (r.rc !== 0) problems.push(`health check "${h.name}" failed (exit ${r.rc}${r.out ? `: ${r.out.slice(-200)}` : ""})`);
+        const health: Record<string, SectionSpec> = Object.fromEntries(guard.healthChecks.map((h, i) => [`health${i}`, { body: h.command, isolated: true }]));
+        const probe = new Probe({ ...factSections(change.reads), ...health, guardStatus: statusSection(txid) });
+        let judged: { read: ProbeResult; status: TxStatus; step: Step } | undefined;
+        const result = await shell.run(probe.script(answerScript(txid, guard)), {
+          purpose: `verify ${change.description} (${txid})`,
+          okExitCodes: "any",
+          respond: (stdout) => {
+            if (probe.endOf(stdout) < 0) return undefined;
+            const { results } = probe.parse(stdout);
+            const status = parseStatus(results.guardStatus.out);
+            if (!status) throw new Error(`${shell.router}: the guard's status of ${txid} is unreadable: ${results.guardStatus.out.slice(0, 200)}`);
+            judged = { read: results, status, step: this.judge(results, status, soaked) };
+            return `${answerOf(judged.step)}\n`;
+          },
         });
-        if (problems.length > 0) {
-          failure = soaked && guard.soakSeconds > 0 ? problems.map((p) => `after ${guard.soakSeconds} s of soak: ${p}`) : problems;
-          await shell.run(restoreCommand(txid, "verify-failed"), { purpose: `restore ${txid}`, okExitCodes: "any" });
-          continue;
+        if (!judged) throw new Error(`${shell.router}: the verification of ${txid} ended before it was read: ${(result.stdout + result.stderr).slice(-300)}`);
+        const { read, status, step } = judged;
+        if (status.deadline) giveUpAt = Date.now() + (status.deadline - status.now) * 1000 + SETTLE_GRACE_MS;
+        switch (step.next) {
+          case "ended":
+            return this.ended(step.status, read, failure, cause);
+          case "wait":
+            await sleep(RETRY_MS);
+            break;
+          case "retry":
+            break;
+          case "stray":
+            throw new GuardError(`${shell.router}: transaction ${txid} of ${change.description} is in phase ${step.phase} without holding the router; check it with \`openwrt-offload snapshots\`.`, txid, false);
+          case "restored":
+            failure = soaked && guard.soakSeconds > 0 ? step.problems.map((p) => `after ${guard.soakSeconds} s of soak: ${p}`) : step.problems;
+            break;
+          case "soak":
+            soaked = true;
+            await sleep(guard.soakSeconds * 1000);
+            break;
+          case "confirmed":
+            if (result.code === 0) return read;
+            // The deadline beat the confirmation: read what the router did.
+            cause ??= "the confirmation came after the deadline";
+            break;
         }
-        if (!soaked) {
-          soaked = true;
-          await sleep(guard.soakSeconds * 1000);
-          continue;
-        }
-        const confirmed = await shell.run(confirmCommand(txid, guard.keepSnapshots), { purpose: `confirm ${txid}`, okExitCodes: "any" });
-        if (confirmed.code === 0) return facts;
-        // The deadline beat the confirmation: read what the router did.
-        cause ??= "the confirmation came after the deadline";
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         cause ??= `the router stopped answering (${err.message})`;
@@ -210,15 +233,38 @@ class Window {
     );
   }
 
+  /** What the router's record and the verification's reading call for. */
+  private judge(read: ProbeResult, status: TxStatus, soaked: boolean): Step {
+    const { change, guard } = this;
+    if (status.result) return { next: "ended", status };
+    if (status.running) return { next: "wait" };
+    if (!status.owner) {
+      // Never locked, or the lock lost in a crash before anything was synced: nothing was applied.
+      if (!status.phase || status.phase === "locked") return { next: "ended", status: { ...status, result: "aborted lost-before-armed" } };
+      return { next: "stray", phase: status.phase };
+    }
+    // Taken but never armed, and nobody is working on it any more: nothing was applied.
+    if (status.phase !== "applying") return { next: "retry", answer: "abort" };
+    // The package manager was busy: nothing can be judged from this reading; the next one may do.
+    if (change.reads.includes("packages") && packagesLocked(read)) return { next: "wait" };
+    const problems = change.verify(read);
+    guard.healthChecks.forEach((h, i) => {
+      const r = read[`health${i}`];
+      if (r.rc !== 0) problems.push(`health check "${h.name}" failed (exit ${r.rc}${r.out ? `: ${r.out.trim().slice(-200)}` : ""})`);
+    });
+    if (problems.length > 0) return { next: "restored", problems };
+    return soaked ? { next: "confirmed" } : { next: "soak" };
+  }
+
   /** The transaction has a result: confirmed is success; anything else says what the router holds now, and why. */
-  private ended(status: TxStatus, facts: RouterFacts, extra: Record<string, { rc: number; out: string }>, failure: string[] | undefined, cause: string | undefined): RouterFacts {
+  private ended(status: TxStatus, read: ProbeResult, failure: string[] | undefined, cause: string | undefined): ProbeResult {
     const { shell, change, guard, txid } = this;
     const [what, reason, epoch] = status.result.split(" ");
-    if (what === "confirmed") return facts;
+    if (what === "confirmed") return read;
     if (what === "completed") {
       // Rolled forward (a removal finished by the router): done, if the router shows it.
-      const problems = change.verify(facts, extra);
-      if (problems.length === 0) return facts;
+      const problems = change.verify(read);
+      if (problems.length === 0) return read;
       throw new GuardError(
         `${shell.router}: ${change.description} was finished by the router (${reason}${cause ? ` after ${cause}` : ""}) but it still does not verify: ${problems.join("; ")} (transaction ${txid}). Run it again.`,
         txid,
@@ -247,11 +293,11 @@ class Window {
 }
 
 /** Without a guard, verification still runs; a failure is reported as is (nothing restores it). */
-async function verifyUnguarded(shell: RouterShell, change: GuardedChange): Promise<RouterFacts> {
-  const { facts, extra } = await readFactsWith(shell, change.verifySections ?? {});
-  const problems = change.verify(facts, extra);
+async function verifyUnguarded(shell: RouterShell, change: GuardedChange): Promise<ProbeResult> {
+  const read = await runProbe(shell.run, factSections(change.reads), `verify ${change.description}`);
+  const problems = change.verify(read);
   if (problems.length > 0) {
     throw new Error(`${shell.router}: ${change.description} was applied without a guard and does not verify: ${problems.join("; ")}. Nothing restores it.`);
   }
-  return facts;
+  return read;
 }

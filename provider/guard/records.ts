@@ -9,8 +9,15 @@ export const GUARD_HOOK = "/etc/rc.d/S11offload-guard";
 
 const FIELDS = ["meta", "result", "restores", "subject", "sets", "deadline"] as const;
 
-/** One process for every record (grep prints FILE:LINE), one for the lock's owner. */
-export const GUARD_RECORDS_PROBE = `grep -H . ${FIELDS.map((f) => `${GUARD_DIR}/tx/*/${f}`).join(" ")} 2>/dev/null; echo "owner:$(readlink ${GUARD_HOOK} 2>/dev/null)"`;
+/**
+ * Every record as `FILE:LINE` and the lock's owner, by shell builtins alone (no process): the
+ * fields are one line each, and the lock is the transaction whose hook the symlink resolves to.
+ */
+export const GUARD_RECORDS_PROBE = [
+  `for _g in ${FIELDS.map((f) => `${GUARD_DIR}/tx/*/${f}`).join(" ")}; do _l=; [ -f "$_g" ] && read -r _l <"$_g"; [ -n "$_l" ] && echo "$_g:$_l"; done`,
+  `for _g in ${GUARD_DIR}/tx/*; do [ ${GUARD_HOOK} -ef "$_g/hook" ] && echo "owner:$_g/hook"; done`,
+  "true",
+].join("; ");
 
 export interface GuardRecord {
   txid: string;

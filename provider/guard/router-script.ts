@@ -265,13 +265,6 @@ release)
 	release "$2"
 	sync
 	;;
-status)
-	# status TXID: result|phase|owner?|deadline|now|running? (running: a script holds the flock, e.g. the apply)
-	tx=$2
-	mkdir -p $RUN
-	run=$( (exec 8>${GUARD_FLOCK}; flock -n 8) 2>/dev/null || echo running)
-	echo "$(result "$tx")|$(phase "$tx")|$([ "$(owner)" = "$tx" ] && echo owner)|$(cat "$G/tx/$tx/deadline" 2>/dev/null)|$(now)|$run"
-	;;
 boot)
 	serialize
 	tx=$(owner) || exit 0
@@ -299,7 +292,7 @@ put-back)
 	if [ "$3" = kernel ]; then put_kernel "$2"; else put_back "$2" files; fi
 	;;
 *)
-	echo "usage: $0 lock|snapshot|arm|unguarded|timer|confirm|restore|abort|release|status|boot|break|manifest|put-back" >&2
+	echo "usage: $0 lock|snapshot|arm|unguarded|timer|confirm|restore|abort|release|boot|break|manifest|put-back" >&2
 	exit 2
 	;;
 esac

@@ -1,4 +1,5 @@
-import type { RouterFacts } from "../device/facts";
+import { liveRuntime, RUNTIME_SECTIONS, type RouterFacts } from "../device/facts";
+import type { ProbeResult } from "../device/probe";
 import type { RouterShell } from "../device/shell";
 import type { ConnectionOptions } from "../transport";
 import { emptyChangeSet } from "../device/changeset";
@@ -47,7 +48,7 @@ export async function planRollback(shell: RouterShell, to: string | undefined): 
  * verified like any change, so a rollback that cuts the link is itself undone, and it shows up in the
  * router's history as what it is. A rollback does not reinstall packages a restore of it would need.
  */
-export async function rollback(shell: RouterShell, options: ConnectionOptions, plan: RollbackPlan, guard: GuardOptions, facts: RouterFacts): Promise<RouterFacts> {
+export async function rollback(shell: RouterShell, options: ConnectionOptions, plan: RollbackPlan, guard: GuardOptions, facts: RouterFacts): Promise<ProbeResult> {
   const { target, entries } = plan;
   const putBack = {
     txid: target.txid,
@@ -63,7 +64,8 @@ export async function rollback(shell: RouterShell, options: ConnectionOptions, p
       subject: `rollback ${target.subject.replace(/^rollback /, "")}`,
       sets: target.restores,
       changes: { ...emptyChangeSet(), putBack },
-      verify: (f) => (f.offload.runtime.firewallRunning ? [] : ["the firewall is not running after the rollback"]),
+      reads: RUNTIME_SECTIONS,
+      verify: (read) => (liveRuntime(read).offload.runtime.firewallRunning ? [] : ["the firewall is not running after the rollback"]),
       checks: ["the firewall runs from the restored config"],
     },
     guard,

@@ -1,7 +1,7 @@
 import { randomBytes } from "crypto";
 import { APPLY_MARK, applyScripts, fileWriteScript, touchedDevices, touchedPackages, touchedPaths, type ChangeSet } from "../device/changeset";
 import { shellCommand, shellQuote } from "../transport";
-import { GUARD_DIR, GUARD_FLOCK, GUARD_SCRIPT, GUARD_SCRIPT_PATH, GUARD_SCRIPT_VERSION } from "./router-script";
+import { GUARD_DIR, GUARD_FLOCK, GUARD_HOOK, GUARD_SCRIPT, GUARD_SCRIPT_PATH, GUARD_SCRIPT_VERSION } from "./router-script";
 
 /**
  * One guarded change as the router runs it, in one exec: take the router (lock = boot hook),
@@ -77,7 +77,7 @@ export function beginScript(tx: Transaction): string {
   });
   const guarded = tx.confirmTimeoutSeconds !== undefined;
   const foreign = touchedPackages(tx.changes).map(
-    (pkg) => `if [ -s ${shellQuote(`/tmp/.uci/${pkg}`)} ]; then echo "${MARK}foreign ${pkg}"; uci changes ${shellQuote(pkg)}; ${guardSh("abort", txid, "foreign-changes")}; exit 0; fi`,
+    (pkg) => `if [ -s ${shellQuote(`/tmp/.uci/${pkg}`)} ]; then echo ${shellQuote(`${MARK}foreign ${pkg}`)}; uci changes ${shellQuote(pkg)}; ${guardSh("abort", txid, "foreign-changes")}; exit 0; fi`,
   );
   const undo = (how: "files" | "kernel") => (guarded ? guardSh("restore", txid, "apply-failed", how) : guardSh("release", txid));
   return [
@@ -160,24 +160,49 @@ export interface TxStatus {
   running: boolean;
 }
 
-/** The router's record of a transaction; a router without the guard script has none (a crash lost its install). */
-export function statusCommand(txid: string): string {
-  return `if [ -f ${GUARD_SCRIPT_PATH} ]; then ${guardSh("status", txid)}; else echo "||||$(date +%s)|"; fi`;
+/**
+ * The router's record of a transaction, as a probe section (shell builtins, a flock and a date):
+ * `result|phase|owner?|deadline|now|running?`. A router without the record (a crash lost it, or it
+ * never got that far) answers with empty fields.
+ */
+export function statusSection(txid: string): string {
+  const d = shellQuote(`${GUARD_DIR}/tx/${txid}`);
+  return [
+    "_s=; _p=; _t=; _o=; _b=",
+    `[ -f ${d}/result ] && read -r _s <${d}/result`,
+    `[ -f ${d}/phase ] && read -r _p <${d}/phase`,
+    `[ -f ${d}/deadline ] && read -r _t <${d}/deadline`,
+    `[ ${GUARD_HOOK} -ef ${d}/hook ] && _o=owner`,
+    // A script holding the guard's flock (an apply, a restore) is running.
+    `{ flock -n 8 || _b=running; } 2>/dev/null 8>>${GUARD_FLOCK}`,
+    'echo "$_s|$_p|$_o|$_t|$(date +%s)|$_b"',
+  ].join("\n");
 }
 
-export function parseStatus(line: string): TxStatus | undefined {
-  const fields = line.trim().split("|");
+export function parseStatus(out: string): TxStatus | undefined {
+  const fields = (out.trim().split("\n").pop() ?? "").split("|");
   if (fields.length < 6) return undefined;
   const [result, phase, owner, deadline, now, running] = fields;
   return { result, phase, owner: owner === "owner", deadline: Number(deadline) || undefined, now: Number(now), running: running === "running" };
 }
 
-export function confirmCommand(txid: string, keep: number): string {
-  return guardSh("confirm", txid, String(keep));
-}
+/** What the client answers a verification with: the router acts on it in the same exec. */
+export type Answer = "confirm" | "restore" | "abort" | "";
 
-export function restoreCommand(txid: string, reason: string): string {
-  return guardSh("restore", txid, reason, "kernel");
+/**
+ * What a verification does once its sections are printed: wait for the client's answer on stdin
+ * (at most the window's length) and confirm, restore or abort the transaction accordingly, or do
+ * nothing. Only these fixed words are read; the transaction and its settings are in the script.
+ */
+export function answerScript(txid: string, { confirmTimeoutSeconds, keepSnapshots }: { confirmTimeoutSeconds: number; keepSnapshots: number }): string {
+  return [
+    `read -t ${shellQuote(String(Math.ceil(confirmTimeoutSeconds)))} _a || _a=`,
+    'case "$_a" in',
+    `confirm) ${guardSh("confirm", txid, String(keepSnapshots))} ;;`,
+    `restore) ${guardSh("restore", txid, "verify-failed", "kernel")} ;;`,
+    `abort) ${guardCommand("abort", txid, "interrupted")} ;;`,
+    "esac",
+  ].join("\n");
 }
 
 export function guardCommand(...words: string[]): string {

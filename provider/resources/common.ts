@@ -101,9 +101,18 @@ export function shellFor(connection: RouterConnection): RouterShell {
   return routerShell(toConnectionOptions(connection));
 }
 
+/**
+ * How old a probe may be to answer a read that plans a change or a preview: the checks of one
+ * preview and a create right after its check come one after another, and one probe answers them
+ * all, as long as nothing was written to the router in between. A refresh (`read`) takes only a
+ * probe still running when it comes.
+ */
+export const RECENT_READ_MS = 5000;
+
+/** The facts a change is planned on (see RECENT_READ_MS). */
 export async function factsOf(connection: RouterConnection): Promise<{ shell: RouterShell; facts: RouterFacts }> {
   const shell = shellFor(connection);
-  return { shell, facts: await readFacts(shell) };
+  return { shell, facts: await readFacts(shell, { recent: RECENT_READ_MS }) };
 }
 
 /** `user@host:port`, the router part of every resource id. */

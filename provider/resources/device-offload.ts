@@ -2,17 +2,18 @@ import { createHash } from "crypto";
 import { deviceOffloadSchema, type DeviceOffloadInputs } from "../../sdk/schemas";
 import { emptyChangeSet, isEmpty, type ChangeSet } from "../device/changeset";
 import { configDrift, type Drift } from "../device/drift";
-import { readFactsWith, type RouterFacts } from "../device/facts";
+import { DEVICE_SECTIONS, liveDevices, readFacts, type DeviceFact, type RouterFacts } from "../device/facts";
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { GuardedChange } from "../guard";
-import { shellCommand, shellQuote } from "../transport";
-import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { shellCommand } from "../transport";
+import { checkInputs, jsonSafe, RECENT_READ_MS, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { previewOnRouter, routerChangesPending } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
  * hw-tc-offload is a runtime driver feature; OpenWrt has no uci option for it, so persistence is an
- * init script that sets it at boot, before the firewall (START=19) probes hardware offload.
+ * init script that sets it at boot, before the firewall (START=19) probes hardware offload. Its
+ * path is among the facts probe's MANAGED_FILES.
  */
 export function initScriptName(devices: string[]): string {
   return `offload-hwtc-${createHash("sha256").update([...devices].sort().join(",")).digest("hex").slice(0, 8)}`;
@@ -45,11 +46,12 @@ function hwTcChange(description: string, facts: RouterFacts, changes: ChangeSet,
   return {
     description,
     subject: subjectOf(Object.keys(want)),
-    restores: hwTcWords(liveOf(facts, Object.keys(want))),
+    restores: hwTcWords(liveOf(facts.devices, Object.keys(want))),
     sets: hwTcWords(want),
     changes,
-    verify: (facts) => {
-      const live = liveOf(facts, Object.keys(want));
+    reads: DEVICE_SECTIONS,
+    verify: (read) => {
+      const live = liveOf(liveDevices(read), Object.keys(want));
       return Object.keys(want).filter((d) => live[d] !== want[d]).map((d) => `hw-tc-offload is ${live[d] ? "on" : "off"} on ${d}`);
     },
     checks: [`hw-tc-offload as asked on ${Object.keys(want).join(", ")}`],
@@ -75,12 +77,8 @@ export interface DeviceOffloadOutputs extends DeviceOffloadInputs {
 
 const SETTINGS = ["devices", "hwTcOffload", "persistent", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 
-function liveOf(facts: RouterFacts, devices: string[]): Record<string, boolean> {
-  return Object.fromEntries(devices.map((d) => [d, facts.devices.find((x) => x.name === d)?.hwTcOffload ?? false]));
-}
-
-function extra(devices: string[]) {
-  return { ethtool: "command -v ethtool", script: `cat ${shellQuote(`/etc/init.d/${initScriptName(devices)}`)}` };
+function liveOf(devices: DeviceFact[], names: string[]): Record<string, boolean> {
+  return Object.fromEntries(names.map((d) => [d, devices.find((x) => x.name === d)?.hwTcOffload ?? false]));
 }
 
 function persistence(devices: string[], inputs: { hwTcOffload: boolean; persistent: boolean } | undefined): Pick<ChangeSet, "files" | "links"> {
@@ -93,23 +91,23 @@ function persistence(devices: string[], inputs: { hwTcOffload: boolean; persiste
 }
 
 /** The boot script as the router has it (null: absent). */
-const scriptOf = (found: Record<string, { rc: number; out: string }>) => (found.script.rc === 0 ? `${found.script.out}\n` : null);
+const scriptOf = (facts: RouterFacts, devices: string[]) => facts.files[`/etc/init.d/${initScriptName(devices)}`] ?? null;
 
 /** What bringing the devices to `inputs` takes, and what refuses it, from the router's facts. */
-function planFor(facts: RouterFacts, found: Record<string, { rc: number; out: string }>, inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs) {
+function planFor(facts: RouterFacts, inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs) {
   const refusals: Refusal[] = [];
-  if (found.ethtool.rc !== 0) {
+  if (!facts.ethtool) {
     refusals.push({ property: "", message: 'ethtool is not installed (OpenWrt images do not ship it): add an OffloadPackages resource with packages: ["ethtool"] and make this one depend on it' });
   }
   const known = new Set(facts.devices.map((d) => d.name));
   const unknown = inputs.devices.filter((d) => !known.has(d));
   if (unknown.length > 0) refusals.push({ property: "devices", message: `no such device(s): ${unknown.join(", ")} (the router has ${[...known].join(", ")})` });
-  const live = liveOf(facts, inputs.devices);
+  const live = liveOf(facts.devices, inputs.devices);
   const script = inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null;
   const cs: ChangeSet = {
     ...emptyChangeSet(),
     hwTc: inputs.devices.filter((d) => live[d] !== inputs.hwTcOffload).map((device) => ({ device, on: inputs.hwTcOffload })),
-    ...(scriptOf(found) !== script ? persistence(inputs.devices, inputs) : { files: [], links: [] }),
+    ...(scriptOf(facts, inputs.devices) !== script ? persistence(inputs.devices, inputs) : { files: [], links: [] }),
     // fw4 decides `flags offload` from the devices' hw-tc-offload at each load.
     reloadFirewall: facts.offload.config.flowOffloadingHw,
   };
@@ -128,14 +126,14 @@ function planFor(facts: RouterFacts, found: Record<string, { rc: number; out: st
 
 async function apply(inputs: DeviceOffloadInputs, old?: DeviceOffloadOutputs): Promise<DeviceOffloadOutputs> {
   const shell = shellFor(inputs.connection);
-  const { facts, extra: found } = await readFactsWith(shell, extra(inputs.devices));
-  const plan = planFor(facts, found, inputs, old);
+  const facts = await readFacts(shell, { recent: RECENT_READ_MS });
+  const plan = planFor(facts, inputs, old);
   if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
-  const original = { ...liveOf(facts, inputs.devices), ...(old?.original ?? {}) };
+  const original = { ...liveOf(facts.devices, inputs.devices), ...(old?.original ?? {}) };
   const want = Object.fromEntries(inputs.devices.map((d) => [d, inputs.hwTcOffload]));
   const after = plan.noop
-    ? facts
-    : await write(shell, facts, inputs, MIN_FREE_KIB, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, facts, plan.cs, want));
+    ? facts.devices
+    : liveDevices(await write(shell, facts, inputs, MIN_FREE_KIB, hwTcChange(`DeviceOffload: hw-tc-offload ${inputs.hwTcOffload ? "on" : "off"} on ${inputs.devices.join(", ")}`, facts, plan.cs, want)));
   const initScript = inputs.persistent ? renderInitScript(inputs.devices, inputs.hwTcOffload) : null;
   return jsonSafe({ ...inputs, original, live: liveOf(after, inputs.devices), initScript, drift: [], warnings: [], planned: [] });
 }
@@ -145,10 +143,7 @@ export const deviceOffloadProvider = {
     const checked = checkInputs(deviceOffloadSchema, news, { withConnection: true });
     if (checked.failures.length > 0) return checked;
     const inputs = checked.inputs as unknown as DeviceOffloadInputs;
-    const preview = await previewOnRouter(inputs.connection, async (shell) => {
-      const { facts, extra: found } = await readFactsWith(shell, extra(inputs.devices));
-      return planFor(facts, found, inputs);
-    });
+    const preview = await previewOnRouter(inputs.connection, (facts) => planFor(facts, inputs));
     return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
 
@@ -164,11 +159,11 @@ export const deviceOffloadProvider = {
   /** Also the path of `.get()`, where props hold only what the program passed. */
   async read(id: string, props: Partial<Omit<DeviceOffloadOutputs, "connection">> & { connection: RouterConnection }) {
     const devices = props.devices ?? id.slice(id.lastIndexOf("/") + 1).split(",");
-    const { facts, extra: found } = await readFactsWith(shellFor(props.connection as RouterConnection), extra(devices));
-    const live = liveOf(facts, devices);
+    const facts = await readFacts(shellFor(props.connection as RouterConnection));
+    const live = liveOf(facts.devices, devices);
+    const script = scriptOf(facts, devices);
     if (props.original === undefined) {
       // DeviceOffload.get: adopt the devices as they are now.
-      const script = scriptOf(found);
       const hwTcOffload = props.hwTcOffload ?? devices.every((d) => live[d]);
       return {
         id,
@@ -176,7 +171,6 @@ export const deviceOffloadProvider = {
       };
     }
     const drift: Drift[] = [];
-    const script = scriptOf(found);
     if (script !== props.initScript) {
       drift.push(
         configDrift(facts, subjectOf(devices), `the boot script /etc/init.d/${initScriptName(devices)} was ${script === null ? "removed" : "changed"}`, {
@@ -197,12 +191,12 @@ export const deviceOffloadProvider = {
   /** Puts hw-tc-offload back as found and removes the boot script. */
   async delete(_id: string, props: DeviceOffloadOutputs): Promise<void> {
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts, extra: found } = await readFactsWith(shell, extra(props.devices));
-    const live = liveOf(facts, props.devices);
+    const facts = await readFacts(shell, { recent: RECENT_READ_MS });
+    const live = liveOf(facts.devices, props.devices);
     const cs: ChangeSet = {
       ...emptyChangeSet(),
       hwTc: props.devices.filter((d) => props.original[d] !== undefined && live[d] !== props.original[d]).map((device) => ({ device, on: props.original[device] })),
-      ...(scriptOf(found) !== null ? persistence(props.devices, undefined) : { files: [], links: [] }),
+      ...(scriptOf(facts, props.devices) !== null ? persistence(props.devices, undefined) : { files: [], links: [] }),
       reloadFirewall: facts.offload.config.flowOffloadingHw,
     };
     if (isEmpty(cs)) return;

@@ -1,7 +1,7 @@
 import { firewallDefaultsSchema, type FirewallDefaultsInputs, type LastApply } from "../../sdk/schemas";
 import { emptyChangeSet, isEmpty, type ChangeSet } from "../device/changeset";
 import { classifyOffloadDrift, firmwareIdentity, type Drift } from "../device/drift";
-import { FW4_FLOWTABLE, readFacts, type RouterFacts } from "../device/facts";
+import { FW4_FLOWTABLE, liveRuntime, readFacts, RUNTIME_SECTIONS, type RouterFacts } from "../device/facts";
 import { configuredIntent, modeWords, planOffload, planRestore, requestedMode, runningMode, runtimeMismatches, type OffloadIntent, type RuntimeMode } from "../device/offload";
 import { offloadPreflight, PreflightError } from "../device/preflight";
 import type { UciOptionChange } from "../device/uci";
@@ -106,7 +106,8 @@ function offloadChange(description: string, facts: RouterFacts, cs: ChangeSet, i
     subject: SUBJECT,
     sets: modeWords(requestedMode(intent)),
     changes: cs,
-    verify: (after) => runtimeMismatches(after, intent),
+    reads: RUNTIME_SECTIONS,
+    verify: (read) => runtimeMismatches(liveRuntime(read), intent),
     checks: [`the kernel runs ${modeWords(requestedMode(intent))} (flowtable, forward rule${intent.flowOffloadingHw ? ", flags offload" : ""})`],
   };
 }
@@ -122,7 +123,9 @@ async function apply(inputs: FirewallDefaultsInputs, original?: FirewallDefaults
     if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
     // Nothing to write and the kernel already runs it: a no-op apply makes no writes.
     if (plan.noop) return describe(facts, inputs, intent, recorded, firmwareIdentity(facts), plan.warnings);
-    const after = await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${modeWords(requestedMode(intent))}`, facts, plan.changes, intent));
+    await write(shell, facts, inputs, inputs.minFreeKiB, offloadChange(`FirewallDefaults: ${modeWords(requestedMode(intent))}`, facts, plan.changes, intent));
+    // The outputs describe everything (drift, firmware, flows), more than the verification read.
+    const after = await readFacts(shell);
     return describe(after, inputs, intent, recorded, firmwareIdentity(after), plan.warnings, { status: "confirmed", detail: "" });
   } catch (err) {
     if (inputs.onFailure !== "report") throw err;
@@ -139,7 +142,7 @@ export const firewallDefaultsProvider = {
     if (checked.failures.length > 0) return checked;
     const inputs = checked.inputs as unknown as FirewallDefaultsInputs;
     const intent = intentOf(inputs);
-    const preview = await previewOnRouter(inputs.connection, (_shell, facts) => planFor(facts, inputs, planOffload(facts, intent), intent));
+    const preview = await previewOnRouter(inputs.connection, (facts) => planFor(facts, inputs, planOffload(facts, intent), intent));
     // onFailure "report" (a fleet's waves): a refusal is counted against the failure budget at up, not a failed preview.
     if (inputs.onFailure === "report") {
       const reported = preview.failures.map((f) => `up will refuse this change and report it (onFailure "report"): ${f.reason}`);

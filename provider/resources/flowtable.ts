@@ -1,19 +1,21 @@
 import { flowtableSchema, type FlowtableInputs } from "../../sdk/schemas";
 import { emptyChangeSet, type ChangeSet } from "../device/changeset";
 import { configDrift, stagedDrift, type Drift } from "../device/drift";
-import { FW4_FLOWTABLE, readFactsWith, type RouterFacts } from "../device/facts";
+import { FW4_FLOWTABLE, liveRuntime, readFacts, RUNTIME_SECTIONS, type RouterFacts } from "../device/facts";
+import type { LiveOffload } from "../device/offload";
 import type { LiveFlowtable } from "../device/parse/nft";
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
-import { shellCommand, shellQuote } from "../transport";
-import { checkInputs, jsonSafe, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { shellCommand } from "../transport";
+import { checkInputs, jsonSafe, RECENT_READ_MS, routerId, routerIdentityChanged, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { previewOnRouter, routerChangesPending, type Judgement } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
 /**
  * A flowtable persisted the way firewall4 wants extra nftables objects: an include file in
  * /etc/nftables.d (placed inside `table inet fw4 { }`), and the forward rule in fw4's chain-prepend
- * include for the forward chain, so every fw4 reload rebuilds both.
+ * include for the forward chain, so every fw4 reload rebuilds both. Both are among the facts
+ * probe's MANAGED_FILES.
  */
 export function flowtablePaths(name: string): { flowtable: string; rule: string } {
   return {
@@ -63,22 +65,21 @@ const SETTINGS = ["devices", "priority", "hardware", "counter", "forwardRule"] a
 
 const subjectOf = (name: string) => `flowtable:${name}`;
 
-function fileSections(name: string): Record<string, string> {
-  const paths = flowtablePaths(name);
-  return { ftFile: `cat ${shellQuote(paths.flowtable)}`, ftRule: `cat ${shellQuote(paths.rule)}` };
-}
-
 /** The include files as the router has them (undefined: absent). */
 type OnRouter = { flowtable: string | undefined; rule: string | undefined };
 
-async function read(shell: RouterShell, name: string): Promise<{ facts: RouterFacts; onRouter: OnRouter }> {
-  const { facts, extra } = await readFactsWith(shell, fileSections(name));
-  // The probe captures with $( ), which drops the trailing newline every file written here has.
-  const file = (s: { rc: number; out: string }) => (s.rc === 0 ? `${s.out}\n` : undefined);
-  return { facts, onRouter: { flowtable: file(extra.ftFile), rule: file(extra.ftRule) } };
+/** `recent`: see RouterShell.read (a refresh takes only a probe still running). */
+async function read(shell: RouterShell, name: string, recent: number): Promise<{ facts: RouterFacts; onRouter: OnRouter }> {
+  const facts = await readFacts(shell, { recent });
+  return { facts, onRouter: onRouterOf(facts, name) };
 }
 
-function liveOf(facts: RouterFacts, name: string): FlowtableOutputs["live"] {
+function onRouterOf(facts: RouterFacts, name: string): OnRouter {
+  const paths = flowtablePaths(name);
+  return { flowtable: facts.files[paths.flowtable], rule: facts.files[paths.rule] };
+}
+
+function liveOf(facts: LiveOffload, name: string): FlowtableOutputs["live"] {
   const { flowtables, forwardTargets } = facts.offload.runtime;
   const live = flowtables.find((f) => f.family === "inet" && f.table === "fw4" && f.name === name);
   return live ? { ...live, forwardRule: forwardTargets.includes(name) } : null;
@@ -87,7 +88,7 @@ function liveOf(facts: RouterFacts, name: string): FlowtableOutputs["live"] {
 const words = (name: string, devices: string[], hardware: boolean) => `flowtable ${name} on ${devices.join(", ")}${hardware ? " with flags offload" : ""}`;
 
 /** What the kernel holds of a flowtable now, in words: what a restore of a change to it puts back. */
-function liveWords(facts: RouterFacts, name: string): string {
+function liveWords(facts: LiveOffload, name: string): string {
   const live = liveOf(facts, name);
   return live ? words(name, live.devices, live.hwOffload) : `no flowtable ${name}`;
 }
@@ -176,7 +177,7 @@ function planFor(facts: RouterFacts, onRouter: OnRouter, inputs: FlowtableInputs
 
 async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<FlowtableOutputs> {
   const shell = shellFor(inputs.connection);
-  const { facts, onRouter } = await read(shell, inputs.name);
+  const { facts, onRouter } = await read(shell, inputs.name, RECENT_READ_MS);
   const plan = planFor(facts, onRouter, inputs, old);
   if (plan.refusals.length > 0) throw new PreflightError(shell.router, plan.refusals);
   const rendered = renderFlowtable(inputs);
@@ -189,10 +190,11 @@ async function apply(inputs: FlowtableInputs, old?: FlowtableOutputs): Promise<F
     subject: subjectOf(inputs.name),
     sets: declaredWords(inputs),
     changes: plan.changes,
-    verify: (f) => liveDifferences(inputs, liveOf(f, inputs.name)).map((d) => d.detail),
+    reads: RUNTIME_SECTIONS,
+    verify: (read) => liveDifferences(inputs, liveOf(liveRuntime(read), inputs.name)).map((d) => d.detail),
     checks: [`flowtable ${inputs.name} live on ${inputs.devices.join(", ")}${inputs.hardware ? " with flags offload" : ""}${inputs.forwardRule ? " with its forward rule" : ""}`],
   });
-  return jsonSafe({ ...inputs, live: liveOf(after, inputs.name), files, drift: [], warnings: [], planned: [] });
+  return jsonSafe({ ...inputs, live: liveOf(liveRuntime(after), inputs.name), files, drift: [], warnings: [], planned: [] });
 }
 
 export const flowtableProvider = {
@@ -200,10 +202,7 @@ export const flowtableProvider = {
     const checked = checkInputs(flowtableSchema, news, { withConnection: true });
     if (checked.failures.length > 0) return checked;
     const inputs = checked.inputs as unknown as FlowtableInputs;
-    const preview = await previewOnRouter(inputs.connection, async (shell) => {
-      const { facts, onRouter } = await read(shell, inputs.name);
-      return planFor(facts, onRouter, inputs);
-    });
+    const preview = await previewOnRouter(inputs.connection, (facts) => planFor(facts, onRouterOf(facts, inputs.name), inputs));
     return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
 
@@ -220,7 +219,7 @@ export const flowtableProvider = {
   /** Also the path of `.get()`, where props hold only what the program passed. */
   async read(id: string, props: Partial<Omit<FlowtableOutputs, "connection">> & { connection: RouterConnection }) {
     const name = props.name ?? id.slice(id.lastIndexOf("/") + 1);
-    const { facts, onRouter } = await read(shellFor(props.connection as RouterConnection), name);
+    const { facts, onRouter } = await read(shellFor(props.connection as RouterConnection), name, 0);
     // Both files gone: someone removed the flowtable; the engine drops it from state and the next up recreates it.
     if (onRouter.flowtable === undefined && onRouter.rule === undefined) return { id: "" };
     const live = liveOf(facts, name);
@@ -252,7 +251,7 @@ export const flowtableProvider = {
 
   async delete(_id: string, props: FlowtableOutputs): Promise<void> {
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts, onRouter } = await read(shell, props.name);
+    const { facts, onRouter } = await read(shell, props.name, RECENT_READ_MS);
     const paths = flowtablePaths(props.name);
     const live = liveOf(facts, props.name);
     if (onRouter.flowtable === undefined && onRouter.rule === undefined && !live) return;
@@ -272,7 +271,8 @@ export const flowtableProvider = {
       subject: subjectOf(props.name),
       sets: `no flowtable ${props.name}`,
       changes: cs,
-      verify: (f) => (liveOf(f, props.name) ? [`flowtable ${props.name} is still in the kernel`] : []),
+      reads: RUNTIME_SECTIONS,
+      verify: (read) => (liveOf(liveRuntime(read), props.name) ? [`flowtable ${props.name} is still in the kernel`] : []),
       checks: [`flowtable ${props.name} gone from the kernel`],
     });
   },

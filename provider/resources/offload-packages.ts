@@ -1,11 +1,11 @@
 import { offloadPackagesSchema, type OffloadPackagesInputs } from "../../sdk/schemas";
 import { emptyChangeSet } from "../device/changeset";
 import type { Drift } from "../device/drift";
-import { installedVersions, PackagesUnreadableError, readFacts, type RouterFacts } from "../device/facts";
+import { installedVersions, liveModules, livePackages, MODULE_SECTIONS, PACKAGE_SECTIONS, PackagesUnreadableError, readFacts, type RouterFacts } from "../device/facts";
 import { PreflightError, type Refusal } from "../device/preflight";
 import type { RouterShell } from "../device/shell";
 import { shellCommand } from "../transport";
-import { checkInputs, jsonSafe, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
+import { checkInputs, jsonSafe, RECENT_READ_MS, routerId, settingsDiff, shellFor, type RouterConnection } from "./common";
 import { previewOnRouter, routerChangesPending } from "./preview";
 import { GUARD_INPUT_DEFAULTS, write } from "./write";
 
@@ -25,12 +25,15 @@ export interface OffloadPackagesOutputs extends OffloadPackagesInputs {
 const SETTINGS = ["packages", "minFreeKiB", "removeOnDelete", "halted", "guard", "confirmTimeoutSeconds", "soakSeconds", "healthChecks"] as const;
 const SUBJECT = "offloadPackages";
 
-/** What is installed of `packages`; an unreadable package list is an error, never "not installed". */
-async function inspect(shell: RouterShell, packages: string[]): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
-  const facts = await readFacts(shell);
+/** What is installed of `packages`; an unreadable package list is an error, never "not installed". `recent`: see RouterShell.read. */
+async function inspect(shell: RouterShell, packages: string[], recent: number): Promise<{ facts: RouterFacts; installed: Record<string, string> }> {
+  const facts = await readFacts(shell, { recent });
   if (facts.packagesError) throw new PackagesUnreadableError(shell.router, facts.packagesError);
-  return { facts, installed: installedVersions(facts, packages) };
+  return { facts, installed: installedVersions(facts.packageList, packages) };
 }
+
+/** What a package change's verification reads: the listing, and the modules the outputs show. */
+const READS = [...PACKAGE_SECTIONS, ...MODULE_SECTIONS];
 
 function installCommand(facts: RouterFacts, names: string[]): string {
   // opkg needs fresh lists before an install; apk refreshes its index itself.
@@ -66,13 +69,13 @@ function planFor(facts: RouterFacts, installed: Record<string, string>, inputs: 
 
 async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = []): Promise<OffloadPackagesOutputs> {
   const shell = shellFor(inputs.connection);
-  const before = await inspect(shell, inputs.packages);
+  const before = await inspect(shell, inputs.packages, RECENT_READ_MS);
   const { facts, installed } = before;
   const { missing, refusals } = planFor(facts, installed, inputs);
   // Its fleet wave was halted: nothing is installed, and the outputs say what is missing.
   if (inputs.halted) return jsonSafe({ ...inputs, installed, installedByUs: alreadyOurs.filter((p) => p in installed), modules: facts.offload.runtime.modules, drift: missingDrift(missing), warnings: [], planned: [] });
   if (refusals.length > 0) throw new PreflightError(shell.router, refusals);
-  let after = before;
+  let after = { installed, modules: facts.offload.runtime.modules };
   if (missing.length > 0) {
     const confirmed = await write(shell, facts, inputs, 0, {
       description: `OffloadPackages: install ${missing.join(", ")}`,
@@ -82,17 +85,19 @@ async function ensure(inputs: OffloadPackagesInputs, alreadyOurs: string[] = [])
       changes: { ...emptyChangeSet(), commands: [installCommand(facts, missing)] },
       // A restore removes what this change installed.
       installsPackages: missing,
-      verify: (now) => {
-        if (now.packagesError) return [`the installed packages could not be read back (${now.packagesError})`];
-        const versions = installedVersions(now, inputs.packages);
+      reads: READS,
+      verify: (read) => {
+        const now = livePackages(read);
+        if (now.error) return [`the installed packages could not be read back (${now.error})`];
+        const versions = installedVersions(now.list, inputs.packages);
         return inputs.packages.filter((p) => !(p in versions)).map((p) => `${p} is not installed`);
       },
       checks: [`${inputs.packages.join(", ")} installed`],
     });
-    after = { facts: confirmed, installed: installedVersions(confirmed, inputs.packages) };
+    after = { installed: installedVersions(livePackages(confirmed).list, inputs.packages), modules: liveModules(confirmed) };
   }
   const installedByUs = [...new Set([...alreadyOurs.filter((p) => inputs.packages.includes(p)), ...missing])];
-  return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.facts.offload.runtime.modules, drift: [], warnings: [], planned: [] });
+  return jsonSafe({ ...inputs, installed: after.installed, installedByUs, modules: after.modules, drift: [], warnings: [], planned: [] });
 }
 
 export const offloadPackagesProvider = {
@@ -100,9 +105,9 @@ export const offloadPackagesProvider = {
     const checked = checkInputs(offloadPackagesSchema, news, { withConnection: true });
     if (checked.failures.length > 0) return checked;
     const inputs = checked.inputs as unknown as OffloadPackagesInputs;
-    const preview = await previewOnRouter(inputs.connection, (_shell, facts) => {
+    const preview = await previewOnRouter(inputs.connection, (facts) => {
       if (facts.packagesError) return { refusals: [], warnings: [`not checked at preview: the installed packages could not be read (${facts.packagesError})`], planned: [] };
-      return { ...planFor(facts, installedVersions(facts, inputs.packages), inputs), warnings: [] };
+      return { ...planFor(facts, installedVersions(facts.packageList, inputs.packages), inputs), warnings: [] };
     });
     return { inputs: { ...checked.inputs, warnings: preview.warnings, planned: preview.planned, planId: preview.planId }, failures: preview.failures };
   },
@@ -120,7 +125,7 @@ export const offloadPackagesProvider = {
   async read(id: string, props: Partial<Omit<OffloadPackagesOutputs, "connection">> & { connection: RouterConnection }) {
     // OffloadPackages.get passes only what the program gave: fill in the defaults check would have.
     const inputs = { packages: ["kmod-nft-offload"], minFreeKiB: 256, removeOnDelete: false, halted: "", installedByUs: [], warnings: [], ...GUARD_INPUT_DEFAULTS, ...props };
-    const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages);
+    const { facts, installed } = await inspect(shellFor(props.connection as RouterConnection), inputs.packages, 0);
     const missing = inputs.packages.filter((p) => !(p in installed));
     return { id, props: jsonSafe({ ...inputs, installed, modules: facts.offload.runtime.modules, drift: missingDrift(missing), planned: [] }) };
   },
@@ -132,7 +137,7 @@ export const offloadPackagesProvider = {
   async delete(_id: string, props: OffloadPackagesOutputs): Promise<void> {
     if (!props.removeOnDelete || props.installedByUs.length === 0) return;
     const shell = shellFor(props.connection as RouterConnection);
-    const { facts, installed } = await inspect(shell, props.installedByUs);
+    const { facts, installed } = await inspect(shell, props.installedByUs, RECENT_READ_MS);
     const ours = props.installedByUs.filter((p) => p in installed);
     if (ours.length === 0) return;
     await write(shell, facts, props, 0, {
@@ -142,10 +147,11 @@ export const offloadPackagesProvider = {
       sets: `${ours.join(", ")} not installed`,
       removesPackages: ours,
       changes: { ...emptyChangeSet(), commands: [removeCommand(facts, ours)] },
-      verify: (now) =>
-        now.packagesError
-          ? [`the installed packages could not be read back (${now.packagesError})`]
-          : Object.keys(installedVersions(now, ours)).map((p) => `${p} is still installed`),
+      reads: READS,
+      verify: (read) => {
+        const now = livePackages(read);
+        return now.error ? [`the installed packages could not be read back (${now.error})`] : Object.keys(installedVersions(now.list, ours)).map((p) => `${p} is still installed`);
+      },
       checks: [`${ours.join(", ")} removed`],
     });
   },

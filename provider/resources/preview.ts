@@ -3,8 +3,8 @@ import { writeRefusals } from "../device/apply";
 import type { ChangeSet } from "../device/changeset";
 import { readFacts, type RouterFacts } from "../device/facts";
 import { refusalMessage, type Refusal } from "../device/preflight";
-import { routerShell, type RouterShell } from "../device/shell";
-import { isUnknown, toConnectionOptions, type CheckFailure, type RouterConnection } from "./common";
+import { routerShell } from "../device/shell";
+import { isUnknown, RECENT_READ_MS, toConnectionOptions, type CheckFailure, type RouterConnection } from "./common";
 
 /**
  * What `check` learns from the router before anything is written, at every preview: the refusals
@@ -34,7 +34,7 @@ export interface Judgement {
 const PREVIEW_CONNECT_MS = 5000;
 const PREVIEW_EXEC_MS = 20_000;
 
-export async function previewOnRouter(connection: unknown, judge: (shell: RouterShell, facts: RouterFacts) => Promise<Judgement> | Judgement): Promise<RouterPreview> {
+export async function previewOnRouter(connection: unknown, judge: (facts: RouterFacts) => Judgement): Promise<RouterPreview> {
   if (connection === undefined || isUnknown(connection)) {
     return { failures: [], warnings: ["not checked at preview: the router's connection is not known until its Router exists; up checks before it changes anything"], planned: [], planId: randomUUID() };
   }
@@ -48,11 +48,11 @@ export async function previewOnRouter(connection: unknown, judge: (shell: Router
   );
   let facts: RouterFacts;
   try {
-    facts = await readFacts(shell);
+    facts = await readFacts(shell, { recent: RECENT_READ_MS });
   } catch (err) {
     return { failures: [], warnings: [`not checked at preview: ${shell.router} could not be read (${(err as Error).message}); up checks before it changes anything`], planned: [], planId: randomUUID() };
   }
-  const { refusals, warnings, planned, write } = await judge(shell, facts);
+  const { refusals, warnings, planned, write } = judge(facts);
   const failures = [
     ...refusals.map((r) => ({ property: r.property || "(router)", reason: refusalMessage(shell.router, [r.message]) })),
     // The write path's own refusals (OverlayFullError, ForeignChangesError) read the same at preview as at up.

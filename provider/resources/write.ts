@@ -1,5 +1,6 @@
 import { refuseWrite } from "../device/apply";
 import type { RouterFacts } from "../device/facts";
+import type { ProbeResult } from "../device/probe";
 import type { RouterShell } from "../device/shell";
 import { DEFAULT_GUARD, guardedApply, type GuardedChange, type GuardOptions, type HealthCheck } from "../guard";
 import { toConnectionOptions, type RouterConnection } from "./common";
@@ -29,9 +30,10 @@ export function guardOptionsOf(inputs: GuardInputs): GuardOptions {
 /**
  * The one write path of every resource: refuse on a full overlay (snapshots and uci commits need
  * flash) or when someone's staged uci changes would go live with it, then apply inside a guard
- * window (which checks, under the router's lock, everything before it goes live).
+ * window (which checks, under the router's lock, everything before it goes live). Returns what the
+ * change's last verification read (its `reads`).
  */
-export async function write(shell: RouterShell, facts: RouterFacts, inputs: GuardInputs, minFreeKiB: number, change: GuardedChange): Promise<RouterFacts> {
+export async function write(shell: RouterShell, facts: RouterFacts, inputs: GuardInputs, minFreeKiB: number, change: GuardedChange): Promise<ProbeResult> {
   refuseWrite(shell.router, facts, change.changes, minFreeKiB);
   return guardedApply(shell, toConnectionOptions(inputs.connection), change, guardOptionsOf(inputs), { firewall: facts.firewall });
 }

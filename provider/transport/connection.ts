@@ -26,6 +26,13 @@ export interface ChannelExecOptions {
   purpose: string;
   /** Sent on the command's stdin, followed by EOF. Without it, EOF is sent at once so readers of stdin never hang. */
   stdin?: string | Buffer;
+  /**
+   * Instead of `stdin`: called with the stdout received so far, each time more arrives, until it
+   * returns the answer to send on stdin (then EOF). A conversation in one exec: the command prints,
+   * the caller decides, the command acts on the decision. If it throws, EOF is sent with no answer
+   * and the exec fails with that error once the command has ended.
+   */
+  respond?: (stdout: string) => string | undefined;
   timeoutMs: number;
 }
 
@@ -34,12 +41,16 @@ const CLOSE_GRACE_MS = 1000;
 
 const decode = (chunks: Buffer[]): string => Buffer.concat(chunks).toString("utf8");
 
+let connections = 0;
+
 /**
  * One authenticated ssh2 Client to one router. It multiplexes up to `maxConcurrentExecs` channels, closes itself
  * after `idleCloseMs` without commands, and fails every pending command with ConnectionLostError when the
  * connection drops. The pool decides when to open a new one.
  */
 export class Connection {
+  /** Tells this session from every other one of the process: what a read learnt holds for the session it ran on. */
+  readonly serial = ++connections;
   readonly router: string;
   readonly hostKey: SeenHostKey;
   readonly options: ConnectionOptions;
@@ -203,7 +214,7 @@ export class Connection {
     return this.closedPromise;
   }
 
-  private runOnChannel(command: string, { purpose, stdin, timeoutMs }: ChannelExecOptions): Promise<ExecResult> {
+  private runOnChannel(command: string, { purpose, stdin, respond, timeoutMs }: ChannelExecOptions): Promise<ExecResult> {
     const { router } = this;
     return new Promise((resolve, reject) => {
       if (this.ended) {
@@ -216,6 +227,8 @@ export class Connection {
       let exit: { code: number | null; signal?: string } | undefined;
       let channel: ClientChannel | undefined;
       let done = false;
+      let answered = respond === undefined;
+      let respondError: unknown;
       const settle = (outcome: Error | ExecResult): void => {
         if (done) return;
         done = true;
@@ -245,17 +258,31 @@ export class Connection {
             stream.close();
             return;
           }
-          stream.on("data", (chunk: Buffer) => stdout.push(chunk));
+          stream.on("data", (chunk: Buffer) => {
+            stdout.push(chunk);
+            if (answered) return;
+            let answer: string | undefined;
+            try {
+              answer = respond!(decode(stdout));
+            } catch (error) {
+              respondError = error;
+              answer = "";
+            }
+            if (answer === undefined) return;
+            answered = true;
+            stream.end(answer);
+          });
           stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
           stream.on("error", (streamError: Error) => lost(`channel error: ${redactSecrets(describe(streamError), this.options)}`));
           stream.on("exit", (code: number | null, signal?: string) => {
             exit = { code: code ?? null, ...(signal ? { signal } : {}) };
           });
           stream.on("close", () => {
-            if (exit) settle({ ...exit, stdout: decode(stdout), stderr: decode(stderr) });
+            if (respondError !== undefined) settle(respondError instanceof Error ? respondError : new Error(String(respondError)));
+            else if (exit) settle({ ...exit, stdout: decode(stdout), stderr: decode(stderr) });
             else lost(this.ended ? "connection lost" : "the channel closed without an exit status");
           });
-          stream.end(stdin);
+          if (respond === undefined) stream.end(stdin);
         });
       } catch (error) {
         // ssh2 throws "Not connected" before writing anything when the socket is already gone.

@@ -28,4 +28,4 @@ export {
 } from "./errors";
 export { TransportCounters, type CounterValues } from "./counters";
 export type { ExecResult } from "./connection";
-export { ConnectionPool, getPool, type ExecOptions, type HostKeyInfo } from "./pool";
+export { ConnectionPool, getPool, sameAccess, type ExecOptions, type HostKeyInfo } from "./pool";

@@ -10,6 +10,8 @@ export interface ExecOptions {
   purpose: string;
   /** Sent on stdin, then EOF (a script for `sh -s`, input for `uci batch`). */
   stdin?: string | Buffer;
+  /** A conversation instead of `stdin` (see ChannelExecOptions.respond); such a command is never retried once sent. */
+  respond?: (stdout: string) => string | undefined;
   /** Overrides the connection's execTimeoutMs; counted from when the command is sent, not while it queues. */
   timeoutMs?: number;
   /**
@@ -44,6 +46,11 @@ function samePolicy(a: HostKeyPolicy, b: HostKeyPolicy): boolean {
   return a.mode === b.mode && (a.mode !== "pinned" || (b.mode === "pinned" && a.fingerprint === b.fingerprint));
 }
 
+/** Whether what one caller learnt over a connection may be handed to the other: the same credentials and host-key check. */
+export function sameAccess(a: ConnectionOptions, b: ConnectionOptions): boolean {
+  return a.router === b.router && sameCredentials(a, b) && samePolicy(a.hostKeyPolicy, b.hostKeyPolicy);
+}
+
 /** The pooled connection of one router, from the moment its connect starts. */
 interface Entry {
   /** What the connection was opened with; callers with other credentials get their own connection. */
@@ -74,15 +81,15 @@ export class ConnectionPool {
 
   /** Runs `command` through the router's `sh -c`. Build it with shellQuote/shellCommand. */
   async exec(options: ConnectionOptions, command: string, execOptions: ExecOptions): Promise<ExecResult> {
-    const { purpose, stdin, retry = "never", okExitCodes = [0] } = execOptions;
+    const { purpose, stdin, respond, retry = "never", okExitCodes = [0] } = execOptions;
     const timeoutMs = execOptions.timeoutMs ?? options.execTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const conn = await this.acquire(options, false);
       let result: ExecResult;
       try {
-        result = await conn.exec(command, { purpose, stdin, timeoutMs });
+        result = await conn.exec(command, { purpose, stdin, respond, timeoutMs });
       } catch (error) {
-        const retryable = error instanceof ConnectionLostError && (!error.commandSent || retry === "safe");
+        const retryable = error instanceof ConnectionLostError && (!error.commandSent || (retry === "safe" && respond === undefined));
         if (attempt === 0 && retryable) continue;
         throw error;
       }
@@ -91,6 +98,13 @@ export class ConnectionPool {
       }
       return result;
     }
+  }
+
+  /** The open pooled connection's serial that callers with these options get, if there is one. */
+  session(options: ConnectionOptions): number | undefined {
+    const entry = this.connections.get(options.router);
+    const conn = entry?.conn;
+    return conn && !conn.closed && sameAccess(entry.options, options) ? conn.serial : undefined;
   }
 
   /** Pooled connections, including ones still connecting. */

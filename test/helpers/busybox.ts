@@ -11,7 +11,7 @@ export function routerBusybox(): string {
   return baseImage().busybox;
 }
 
-/** Runs a command line the way the router's sshd does: busybox `ash -c`, with stdin empty. */
-export function routerAsh(command: string): string {
-  return execFileSync(routerBusybox(), ["ash", "-c", command], { encoding: "utf8", input: "" });
+/** Runs a command line the way the router's sshd does: busybox `ash -c`, with `input` (default none) on stdin. */
+export function routerAsh(command: string, input = ""): string {
+  return execFileSync(routerBusybox(), ["ash", "-c", command], { encoding: "utf8", input });
 }

@@ -2,6 +2,7 @@ import type { SimulatedRouter } from "../../sim";
 import { routerProvider, type RouterOutputs } from "../../provider/resources/router";
 import { firewallDefaultsProvider, type FirewallDefaultsOutputs } from "../../provider/resources/firewall-defaults";
 import { flowtableProvider, type FlowtableOutputs } from "../../provider/resources/flowtable";
+import { getPool } from "../../provider/transport";
 import { run } from "./sim-client";
 
 export type Connection = RouterOutputs["connection"];
@@ -31,3 +32,10 @@ export async function runtimeOf(sim: SimulatedRouter): Promise<string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A new `pulumi` run: a plugin process of its own, with no connection yet. Within a run, a probe of
+ * a router answers the reads that plan a change or a preview for a few seconds (RECENT_READ_MS),
+ * so a test that changes the router behind the provider's back and then plans starts a new run.
+ */
+export const newRun = (): Promise<void> => getPool().closeAll();

@@ -1,7 +1,7 @@
 import { startSimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { lintOpenWrtShell } from "../../openwrt/shell-lint";
 import { FACT_SECTIONS } from "../../provider/device/facts";
-import { probeScript } from "../../provider/device/probe";
+import { Probe } from "../../provider/device/probe";
 import { GUARD_SCRIPT } from "../../provider/guard/router-script";
 import { renderInitScript } from "../../provider/resources/device-offload";
 import { getPool } from "../../provider/transport";
@@ -24,8 +24,9 @@ test("the linter knows what a stock router lacks (so this file can fail)", () =>
 
 test.each([
   ["the guard's router-side script", GUARD_SCRIPT],
-  ["the facts probe", probeScript(FACT_SECTIONS)],
-  ...Object.entries(FACT_SECTIONS).map(([name, body]) => [`the probe's ${name} section`, body]),
+  ["the facts probe", new Probe(FACT_SECTIONS).script()],
+  // Each section with the probe's helpers (_r, _m) around it.
+  ...Object.entries(FACT_SECTIONS).map(([name, body]) => [`the probe's ${name} section`, new Probe({ [name]: body }).script()]),
   ["DeviceOffload's init script", renderInitScript(["lan1", "wan"], true)],
 ])("%s runs on a stock OpenWrt busybox", (_what, script) => {
   expect(lintOpenWrtShell(script)).toEqual([]);

@@ -8,7 +8,7 @@ import { readFacts } from "../../provider/device/facts";
 import { routerShell } from "../../provider/device/shell";
 import { FirewallCheckError, ForeignChangesError } from "../../provider/device/uci";
 import { getPool } from "../../provider/transport";
-import { connectionOf, defaultsInputs, flowtableInputs, runtimeOf, sleep, type Connection } from "../helpers/providers";
+import { connectionOf, defaultsInputs, flowtableInputs, newRun, runtimeOf, sleep, type Connection } from "../helpers/providers";
 import { openwrtCli } from "../helpers/cli";
 import { optionsFor, snapshotFiles } from "../helpers/router-files";
 import { run } from "../helpers/sim-client";
@@ -120,6 +120,7 @@ describe("guarded apply", () => {
   test("a full overlay: refused before any change (the preview would have refused it too)", async () => {
     const inputs = await defaultsInputs(connection);
     sim.setFaults({ overlayFull: true });
+    await newRun();
     const err = await firewallDefaultsProvider.create(inputs).catch((e) => e);
     expect(err).toBeInstanceOf(OverlayFullError);
     expect(snapshotFiles(sim)).toEqual(oldFiles);
@@ -155,6 +156,7 @@ describe("guarded apply", () => {
   test("someone's staged change to the same option is never taken for applied: refused with their lines, still staged, not live", async () => {
     const inputs = await defaultsInputs(connection);
     await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci set firewall.@defaults[0].flow_offloading_hw=1");
+    await newRun();
     const stagedFiles = snapshotFiles(sim);
     // The preview refuses it (see test/sim/truthful.test.ts); an up that skipped the preview refuses it too.
     expect((await firewallDefaultsProvider.check({}, { connection, flowOffloading: true, flowOffloadingHw: true })).failures[0].reason).toMatch(/staged uncommitted changes to uci package "firewall"/);
@@ -198,6 +200,7 @@ describe("guarded apply", () => {
         subject: "flowtable:clash",
         sets: "flowtable clash on lan1",
         changes: { ...emptyChangeSet(), files: [{ path: flowtablePaths("clash").flowtable, content: renderFlowtable(inputs).flowtable }], reloadFirewall: true },
+        reads: [],
         verify: () => [],
         checks: [],
       },

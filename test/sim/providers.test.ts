@@ -7,6 +7,7 @@ import { deviceOffloadProvider, type DeviceOffloadOutputs } from "../../provider
 import { getPool } from "../../provider/transport";
 import { snapshotFiles } from "../helpers/router-files";
 import { run } from "../helpers/sim-client";
+import { newRun } from "../helpers/providers";
 
 afterAll(() => getPool().closeAll());
 
@@ -98,6 +99,7 @@ describe("FirewallDefaults", () => {
 
   test("create adopts the defaults section, update changes it, delete restores the originals exactly", async () => {
     await run(sim, "uci set firewall.@defaults[0].flow_offloading=yes; uci commit firewall; fw4 reload");
+    await newRun();
     const original = snapshotFiles(sim)["/etc/config/firewall"];
     const inputs = await checked<FirewallDefaultsOutputs>(firewallDefaultsProvider, { connection, flowOffloading: true, flowOffloadingHw: false });
     const created = await firewallDefaultsProvider.create(inputs);
@@ -309,6 +311,7 @@ describe("Flowtable next to fw4's own", () => {
     try {
       const connection = (await routerOf(sim)).connection;
       await run(sim, "uci set firewall.@defaults[0].flow_offloading=1; uci commit firewall; fw4 reload");
+      await newRun();
       const before = snapshotFiles(sim);
       expect(await refusedAtPreviewAndUp(flowtableProvider, { connection, name: "lanwan", devices: ["lan1", "wan"] }, "devices")).toMatch(/lan1 \(in ft\), wan \(in ft\) already is/);
       expect(snapshotFiles(sim)).toEqual(before);
@@ -335,6 +338,7 @@ describe("Resource.get adopts what the router has (the engine's read with the pr
       expect((await firewallDefaultsProvider.diff(id, defaults, { ...defaults, flowOffloading: true, flowOffloadingHw: false })).changes).toBe(false);
 
       await run(sim, "uci set firewall.@defaults[0].flow_offloading=0; uci commit firewall; fw4 reload");
+      await newRun();
       const ftInputs = await checked<FlowtableOutputs>(flowtableProvider, { connection: router.connection, name: "guest", devices: ["lan2"] });
       const created = await flowtableProvider.create(ftInputs);
       const adopted = (await flowtableProvider.read(created.id, { connection: router.connection })).props as FlowtableOutputs;

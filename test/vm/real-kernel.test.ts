@@ -4,7 +4,7 @@ import { shellQuote } from "../../provider/transport";
 import { factsFromProbe, FACT_SECTIONS } from "../../provider/device/facts";
 import { runningMode, runtimeMismatches } from "../../provider/device/offload";
 import { flowtablesReferencedByRules, parseFlowtablesJson, parseFlowtablesText } from "../../provider/device/parse/nft";
-import { parseProbe, probeScript } from "../../provider/device/probe";
+import { Probe } from "../../provider/device/probe";
 import { flowtablePaths, renderFlowtable } from "../../provider/resources/flowtable";
 import { describeWithRouterVm, startRouterVm, type RouterVm } from "./router-vm";
 
@@ -242,10 +242,11 @@ describeWithRouterVm("real kernel (router VM)", () => {
     });
 
     test("the facts read the refusal as a fallback to software offload", async () => {
-      const result = await vm.shellIn("rt").run(probeScript(FACT_SECTIONS), { purpose: "read router facts" });
-      const probe = parseProbe(result.stdout, Object.keys(FACT_SECTIONS));
+      const factsProbe = new Probe(FACT_SECTIONS);
+      const result = await vm.shellIn("rt").run(factsProbe.script(), { purpose: "read router facts" });
+      const probe = factsProbe.parse(result.stdout).results;
       // The VM has nft but no OpenWrt userland; every nft, module and conntrack section is the real kernel's answer.
-      expect(probe.firewall.out).toBe("none");
+      expect(probe.firewall.out).toBe("none\n");
       // This flowtable was loaded as `lanwan` (a Flowtable's files); fw4 itself calls its own `ft`, and only `ft` is
       // FirewallDefaults' offloading. Renamed in the kernel's answer, it reads as fw4's fallback would.
       const asFw4 = (section: { rc: number; out: string }) => ({ ...section, out: section.out.replaceAll("lanwan", "ft") });

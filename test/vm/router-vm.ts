@@ -128,10 +128,9 @@ class QemuRouterVm implements RouterVm {
   }
 
   shellIn(netns: string): RouterShell {
-    return {
-      router: `${this.options.router} (netns ${netns})`,
-      run: (command, execOptions) => getPool().exec(this.options, `ip netns exec ${shellQuote(netns)} sh -c ${shellQuote(command)}`, execOptions),
-    };
+    const run: RouterShell["run"] = (command, execOptions) => getPool().exec(this.options, `ip netns exec ${shellQuote(netns)} sh -c ${shellQuote(command)}`, execOptions);
+    // Nothing else reads this namespace: every read runs its own probe.
+    return { router: `${this.options.router} (netns ${netns})`, run, read: (_kind, _options, probe) => probe(run) };
   }
 
   async stop(): Promise<void> {

@@ -25,6 +25,8 @@ function facts(overrides: Partial<RouterFacts> = {}, offload: Partial<RouterFact
     overlay: { mount: "/overlay", totalKiB: 1000, usedKiB: 100, availKiB: 900 },
     stagedChanges: {},
     guardRecords: [],
+    files: {},
+    ethtool: false,
     offload: {
       config: { flowOffloading: false, flowOffloadingHw: false, raw: {}, ...config },
       runtime: { firewallRunning: true, flowtables: [], offloadRule: false, hardware: false, forwardTargets: [], modules: [], ...offload },
