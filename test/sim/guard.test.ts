@@ -344,6 +344,32 @@ describe("openwrt-offload snapshots / rollback", () => {
       await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
       const listed = await openwrt("snapshots");
       expect(listed.stdout).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6} {2}FirewallDefaults: software offload {2}\[confirmed \d{4}-/);
+      const listedJson = JSON.parse((await openwrt("snapshots", ["--json"])).stdout);
+      expect(listedJson).toMatchObject({ schema: "openwrt-offload/snapshots", schemaVersion: 1, router: `root@127.0.0.1:${sim.port}`, snapshots: [{ description: "FirewallDefaults: software offload", restores: "offload off" }] });
+      expect(new Date(listedJson.generatedAt).toISOString()).toBe(listedJson.generatedAt);
+      const txid = listedJson.snapshots[0].txid as string;
+
+      // A dry run says what would be put back, file by file, and changes nothing.
+      const afterApply = snapshotFiles(sim);
+      const dry = await openwrt("rollback", ["--dry-run"]);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toBe(
+        `root@127.0.0.1:${sim.port}: would put back offload off (from before ${txid}: FirewallDefaults: software offload), then reload the firewall:\n` +
+          "  restore /etc/config/firewall\nnothing was changed (--dry-run)\n",
+      );
+      const dryJson = JSON.parse((await openwrt("rollback", ["--dry-run", "--json"])).stdout);
+      expect(dryJson).toMatchObject({
+        schema: "openwrt-offload/rollback",
+        schemaVersion: 1,
+        dryRun: true,
+        undoes: { txid, description: "FirewallDefaults: software offload" },
+        putsBack: "offload off",
+        entries: [{ kind: "f", path: "/etc/config/firewall" }],
+        runningMode: null,
+      });
+      expect(snapshotFiles(sim)).toEqual(afterApply);
+      expect((await openwrt("rollback", ["--dry-run", "--break-stale"])).stderr).toMatch(/option '--dry-run' cannot be used with option '--break-stale'/);
+
       const rolled = await openwrt("rollback");
       expect(rolled).toMatchObject({ code: 0, stdout: expect.stringMatching(/^root@127\.0\.0\.1:\d+: put back offload off \(from before .*: FirewallDefaults: software offload\); the firewall was reloaded\n$/) });
       expect(snapshotFiles(sim)).toEqual(oldFiles);
