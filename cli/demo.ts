@@ -3,12 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { styleText } from "util";
-import { SingleBar } from "cli-progress";
-import { stringify } from "yaml";
-import { startSimulatedRouter, type SimulatedRouter } from "../sim";
+import { simulatedRouterName, startSimulatedRouter, type SimulatedRouter } from "../sim";
 import { getPool } from "../provider/transport";
 import { MiniEngine, programFromModule, type EngineEvent, type OperationSummary } from "./engine";
 import type { RouterSummary } from "../sdk/fleet";
+import { Progress } from "./progress";
+import { writeSimInventory } from "./sim-inventory";
 
 /**
  * The project's main job on a fresh machine: a simulated fleet, audited, previewed, rolled out in
@@ -30,7 +30,9 @@ const PROGRAM = path.join(ROOT, "dist/examples/fleet/index.js");
 
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text) : text);
-const say = (text = "") => process.stdout.write(`${text}\n`);
+/** While a rollout's bar is drawn, lines go above it. */
+let progress: Progress | undefined;
+const say = (text = "") => (progress ? progress.log(text) : process.stdout.write(`${text}\n`));
 const step = (n: number, title: string) => say(`\n${paint(["bold", "cyan"], `━━ ${n}. ${title}`)}`);
 
 export async function runDemo(keep: boolean): Promise<number> {
@@ -97,23 +99,18 @@ export async function runDemo(keep: boolean): Promise<number> {
 }
 
 function nameOf(i: number): string {
-  return `r${i + 1}-${FLEET[i]}`;
+  return simulatedRouterName(i, FLEET[i]);
 }
 
 function writeInventory(dir: string, routers: SimulatedRouter[]): string {
   const file = path.join(dir, "inventory.yaml");
-  const entries = routers.map((r, i) => ({
+  const entries = routers.map((router, i) => ({
     name: nameOf(i),
-    host: r.host,
-    port: r.port,
-    hostKey: r.hostKeyFingerprint,
-    identityFile: path.join(dir, `${nameOf(i)}.key`),
-    labels: { profile: r.profile.id },
+    router,
     // Declared, not left to the policy: when its switch later refuses offload, that is drift, not a new decision.
-    ...(r.profile.id === "filogic-25.12" ? { mode: "hardware" } : {}),
+    ...(router.profile.id === "filogic-25.12" ? { mode: "hardware" as const } : {}),
   }));
-  routers.forEach((r, i) => fs.writeFileSync(path.join(dir, `${nameOf(i)}.key`), r.privateKey, { mode: 0o600 }));
-  fs.writeFileSync(file, `# Simulated fleet for the demo\n${stringify({ defaults: { user: "root" }, routers: entries })}`);
+  writeSimInventory(file, entries, "Simulated fleet for the demo");
   return file;
 }
 
@@ -201,35 +198,40 @@ function engineDriver(work: string, inventory: string): Driver {
     config: fleetConfig(inventory),
   });
   const program = programFromModule(PROGRAM);
-  // On a terminal: a progress bar, with wave results printed once it is done; elsewhere (CI, logs): a line per step.
-  const tty = process.stdout.isTTY === true;
-  const bar = new SingleBar({ format: "  {bar} {value}/{total} resources  {last}", hideCursor: true, clearOnComplete: true, stream: process.stdout });
-  let later: string[] = [];
+  // On a terminal: a progress bar with each line printed above it; elsewhere (CI, logs): a line per step.
+  const bar = new Progress(process.stdout, { format: "  {bar} {value}/{total} resources  {last}", enabled: process.stdout.isTTY === true });
+  // What the last preview or up registered: the next up steps through the same resources.
+  let resources = 0;
   let rollingOut = false;
-  const report = (line: string) => (tty ? later.push(line) : say(line));
   engine.on("event", (e: EngineEvent) => {
-    if (!rollingOut) return;
-    if (e.kind === "stepStart" && tty) bar.setTotal(Math.max(bar.getTotal(), bar.getProgress() * bar.getTotal() + 1));
-    if (e.kind !== "stepDone") return;
+    if (!rollingOut || e.kind !== "stepDone") return;
     const r = e.result;
-    if (tty) bar.increment(1, { last: r.name });
-    if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") report(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
+    bar.increment({ last: r.name });
+    if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") say(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
   });
+  const counted = (s: OperationSummary) => {
+    resources = s.resources.length;
+    return s;
+  };
   const rollout = async (run: () => Promise<OperationSummary>) => {
-    later = [];
     rollingOut = true;
-    if (tty) bar.start(FLEET.length * 3, 0, { last: "" });
+    bar.start(resources, { last: "" });
+    progress = bar;
+    // The program's own warnings (pulumi.log.warn without an engine is console.warn) would land on the bar's line.
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => say(args.join(" "));
     try {
-      return await run();
+      return counted(await run());
     } finally {
+      console.warn = warn;
       rollingOut = false;
-      if (tty) bar.stop();
-      later.forEach((line) => say(line));
+      progress = undefined;
+      bar.stop();
     }
   };
   return {
     description: "Pulumi CLI not found: running examples/fleet through @pulumi/pulumi's dynamic-provider plugin, driven over gRPC by cli/engine (local state, passphrase secrets).",
-    preview: () => engine.preview(program),
+    preview: async () => counted(await engine.preview(program)),
     up: () => rollout(() => engine.up(program)),
     refresh: () => engine.refresh(),
     summary: async () => ((await engine.outputs({ showSecrets: false })).summary ?? []) as RouterSummary[],

@@ -102,7 +102,7 @@ describe("OffloadFleet", () => {
         ["r3-mt7621-23.05", "off", "not-started"],
       ]);
       expect(summary.outputs.waves).toEqual([
-        "wave 1 failed: 1 of 1 router(s) refused, over the budget of 0",
+        "wave 1 failed: 1 of 1 router refused, over the budget of 0",
         "wave 2 did not start",
         "wave 3 did not start",
       ]);
