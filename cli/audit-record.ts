@@ -78,6 +78,8 @@ export interface AuditRecord {
   labels: Record<string, string>;
   status: "ok" | ScanFailureKind;
   error: string | null;
+  /** For the failures an operator meets first: what happened in a sentence, and the fix. */
+  fix: string | null;
   model: string | null;
   release: string | null;
   target: string | null;
@@ -135,11 +137,12 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
   const { router } = result;
   const base = { name: router.name, host: router.host, port: router.port, labels: router.labels };
   if (result.failure) {
-    const { kind, message } = result.failure;
+    const { kind, message, fix } = result.failure;
     return {
       ...base,
       status: kind,
       error: message,
+      fix,
       model: null,
       release: null,
       target: null,
@@ -164,6 +167,7 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
     ...base,
     status: "ok",
     error: null,
+    fix: null,
     model: facts.model,
     release: `${facts.release.distribution} ${facts.release.version}`,
     target: facts.target,

@@ -4,6 +4,7 @@ import { getPool } from "../provider/transport";
 import { auditRecord, type AuditRecord } from "./audit-record";
 import { readInventory, scanOptions, withFleetOptions, type FleetCliOptions } from "./fleet-options";
 import { scanFleet } from "./fleet-scan";
+import { fixLines } from "./connect-failures";
 import { jsonDocument } from "./json-output";
 import { renderAuditHtml } from "./report-html";
 import { colorFor, modeCell, paint, renderTable, type Cell } from "./table";
@@ -36,7 +37,7 @@ function auditSummary(records: AuditRecord[], withMessages: boolean): string {
   const conflicted = records.filter((r) => r.status === "ok" && r.conflicts.length > 0);
   const changes = records.filter((r) => r.recommendation?.change);
   const head = `${records.length} router${records.length === 1 ? "" : "s"}: ${records.length - failed.length} audited, ${failed.length} failed, ${conflicted.length} with conflicts, ${changes.length} with a recommended change`;
-  return [head, ...failed.map((r) => `  failed: ${r.name} (${r.host}:${r.port}): ${r.status}${withMessages ? `: ${r.error}` : ""}`)].join("\n") + "\n";
+  return [head, ...failed.map((r) => `  failed: ${r.name} (${r.host}:${r.port}): ${r.status}${withMessages ? `: ${r.error}` : ""}`), ...fixLines(failed)].join("\n") + "\n";
 }
 
 export function auditCommand(): Command {

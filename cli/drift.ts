@@ -8,6 +8,7 @@ import { getPool } from "../provider/transport";
 import { configuredMode, flowCounts, guardSummary, type FlowCounts, type GuardSummary } from "./audit-record";
 import { declarationSource, decisionFor, readInventory, scanOptions, withFleetOptions, type FleetCliOptions } from "./fleet-options";
 import { scanFleet, type ScanResult } from "./fleet-scan";
+import { fixLines } from "./connect-failures";
 import { jsonDocument } from "./json-output";
 import { renderDriftHtml } from "./report-html";
 import { readStackExport, type StackDeclaration } from "./stack-export";
@@ -28,17 +29,19 @@ export interface DriftRecord {
   guard: GuardSummary | null;
   flows: FlowCounts | null;
   error: string | null;
+  /** For the failures an operator meets first: what happened in a sentence, and the fix. */
+  fix: string | null;
 }
 
 const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
 
-function blank(name: string, host: string, port: number, labels: Record<string, string>, status: DriftRecord["status"], error: string | null): DriftRecord {
-  return { name, host, port, labels, status, declared: null, configuredMode: null, runningMode: null, drift: [], guard: null, flows: null, error };
+function blank(name: string, host: string, port: number, labels: Record<string, string>, status: DriftRecord["status"], error: string | null, fix: string | null = null): DriftRecord {
+  return { name, host, port, labels, status, declared: null, configuredMode: null, runningMode: null, drift: [], guard: null, flows: null, error, fix };
 }
 
 function driftRecord(result: ScanResult, declaration: StackDeclaration | undefined, opts: FleetCliOptions): DriftRecord {
   const { router } = result;
-  if (result.failure) return blank(router.name, router.host, router.port, router.labels, "error", `${result.failure.kind}: ${result.failure.message}`);
+  if (result.failure) return blank(router.name, router.host, router.port, router.labels, "error", `${result.failure.kind}: ${result.failure.message}`, result.failure.fix);
   const { facts } = result;
   let declared: NonNullable<DriftRecord["declared"]>;
   if (declaration) {
@@ -62,6 +65,7 @@ function driftRecord(result: ScanResult, declaration: StackDeclaration | undefin
     guard: guardSummary(facts),
     flows: flowCounts(facts),
     error: null,
+    fix: null,
   };
 }
 
@@ -120,7 +124,8 @@ function driftTable(records: DriftRecord[], color: boolean): string {
 function driftSummary(records: DriftRecord[]): string {
   const n = (s: DriftRecord["status"]) => records.filter((r) => r.status === s).length;
   const skipped = n("not-in-stack");
-  return `${records.length} router${records.length === 1 ? "" : "s"}: ${n("in-sync")} in sync, ${n("drift")} drifted, ${n("error")} failed${skipped > 0 ? `, ${skipped} not in the stack (not checked)` : ""}\n`;
+  const head = `${records.length} router${records.length === 1 ? "" : "s"}: ${n("in-sync")} in sync, ${n("drift")} drifted, ${n("error")} failed${skipped > 0 ? `, ${skipped} not in the stack (not checked)` : ""}`;
+  return [head, ...fixLines(records)].join("\n") + "\n";
 }
 
 export function driftCommand(): Command {
@@ -149,7 +154,9 @@ export function driftCommand(): Command {
         const { generatedAt, ...about } = meta;
         process.stdout.write(jsonDocument("drift", { ...about, stackExport: about.stackExport ?? null, routers: records }, generatedAt));
         // Scripts read stdout; a person reading a cron mail still learns why a router was not checked.
-        for (const r of records.filter((r) => r.status === "error")) process.stderr.write(`not checked: ${r.name} (${r.host}:${r.port}): ${r.error}\n`);
+        const failed = records.filter((r) => r.status === "error");
+        for (const r of failed) process.stderr.write(`not checked: ${r.name} (${r.host}:${r.port}): ${r.error}\n`);
+        for (const line of fixLines(failed)) process.stderr.write(`${line}\n`);
       } else {
         process.stdout.write(`${driftTable(records, colorFor(process.stdout))}\n${driftSummary(records)}`);
       }

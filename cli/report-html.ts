@@ -25,6 +25,7 @@ interface Row {
   /** Why the router could not be read or checked; null when it was. */
   failure: string | null;
   error: string | null;
+  fix: string | null;
   health: Health;
   declared: { mode: Mode; source: string; reason: string; change?: boolean } | null;
   configuredMode: Mode | null;
@@ -56,6 +57,7 @@ function fromAudit(r: AuditRecord): Row {
     labels: r.labels,
     failure,
     error: r.error,
+    fix: r.fix,
     // Not yet applied is what a recommended change already says; any other drift needs a look.
     health: failure ? "fail" : r.conflicts.length > 0 || r.drift.some((d) => d.class !== "not-applied") ? "warn" : "ok",
     declared: r.recommendation,
@@ -79,6 +81,7 @@ function fromDrift(r: DriftRecord): Row {
     labels: r.labels,
     failure,
     error: r.error,
+    fix: r.fix,
     health: r.status === "error" ? "fail" : r.drift.length > 0 ? "warn" : "ok",
     declared: r.declared,
     configuredMode: r.configuredMode,
@@ -208,12 +211,13 @@ function card(r: Row): string {
     ...r.conflicts,
     ...r.drift.map((d) => ({ kind: d.class, detail: d.detail })),
   ];
+  const fix = r.fix ? `<p class="reason"><strong>What happened:</strong> ${escapeHtml(r.fix)}</p>` : "";
   const list = items.length > 0 ? `<ul class="conflicts">${items.map((c) => `<li><span class="kind">${escapeHtml(c.kind)}</span> ${escapeHtml(c.detail)}</li>`).join("")}</ul>` : "";
   return `<article class="card ${r.health}" id="${cardId(r)}">
     <header><h2>${escapeHtml(r.name)}</h2><span class="addr">${escapeHtml(r.host)}:${r.port}</span><span class="badge">${escapeHtml(badge)}</span></header>
     ${meta ? `<p class="meta">${meta}</p>` : ""}${labels ? `<p class="labels">${labels}</p>` : ""}
     ${r.failure ? "" : layers}
-    ${r.failure ? "" : lines.join("\n    ")}
+    ${r.failure ? fix : lines.join("\n    ")}
     ${list}
   </article>`;
 }

@@ -66,6 +66,13 @@ describe("audit --json", () => {
     expect(json.stderr).toMatch(/7 routers: 5 audited, 2 failed/);
     expect(json.stderr).toMatch(/failed: bpi-gone \(127\.0\.0\.1:\d+\): unreachable: connect: .*ECONNREFUSED/);
     expect(json.stderr).toMatch(/failed: r6220-wrong-key .*host-key-mismatch: connect: host key mismatch/);
+    // Each failure an operator meets first: what happened and the fix, in the inventory's own keys.
+    expect(json.stderr).toMatch(
+      /^ {2}fix for bpi-gone: nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\)\. Fix: check the port in the router's host and port in the inventory, and that the router's SSH server \(dropbear\) is running\.$/m,
+    );
+    expect(json.stderr).toMatch(/^ {2}fix for r6220-wrong-key: 127\.0\.0\.1:\d+ presented host key SHA256:\S+, not the pinned SHA256:\S+\. Fix: .* pin it with hostKey; otherwise/m);
+    expect(byName("bpi-gone").fix).toMatch(/^nothing accepts connections at /);
+    expect(byName("r6220").fix).toBeNull();
     expect(json.stderr).toMatch(/wrote the HTML report to /);
   });
 

@@ -12,6 +12,7 @@ const ok: AuditRecord = {
   labels: { site: "a&b" },
   status: "ok",
   error: null,
+  fix: null,
   model: "Netgear R6220",
   release: "OpenWrt 23.05.4",
   target: "ramips/mt7621",
@@ -43,6 +44,7 @@ const gone: AuditRecord = {
   labels: {},
   status: "unreachable",
   error: "connect: <refused>",
+  fix: "nothing accepts connections at 192.0.2.1:22 (connection refused). Fix: check the port <here>",
   model: null,
   release: null,
   target: null,
@@ -66,6 +68,7 @@ test("text from routers and the inventory is escaped; the page can fetch nothing
   expect(html).toContain("site=a&amp;b");
   expect(html).toContain("the kernel runs software &lt;fw4 fell back&gt;");
   expect(html).toContain("connect: &lt;refused&gt;");
+  expect(html).toContain("<strong>What happened:</strong> nothing accepts connections at 192.0.2.1:22 (connection refused). Fix: check the port &lt;here&gt;</p>");
   expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">`);
   expect(html).not.toMatch(/<link|<img|src=|url\(|@import|https?:/i);
   expect(html).toContain("2026-01-02 03:04:05 UTC");
@@ -121,6 +124,7 @@ test("drift --html: the same page for drift records, a router not in the stack i
     guard: ok.guard,
     flows: ok.flows,
     error: null,
+    fix: null,
   };
   const skipped: DriftRecord = { ...drifted, name: "edge-9", status: "not-in-stack", declared: null, configuredMode: null, runningMode: null, drift: [], guard: null, flows: null };
   const html = renderDriftHtml([skipped, drifted], { ...meta, stackExport: "prod.json" });

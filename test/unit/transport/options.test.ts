@@ -58,6 +58,7 @@ describe("connection options", () => {
       {
         path: "trustOnFirstUse",
         message: "hostKey, trustOnFirstUse and insecureIgnoreHostKey are exclusive; set exactly one (got hostKey and trustOnFirstUse)",
+        code: "host-key-exclusive",
       },
     ]);
     expect(issues({ host: "r", password: "", trustOnFirstUse: true, insecureIgnoreHostKey: true })[0].path).toBe("insecureIgnoreHostKey");
@@ -73,9 +74,11 @@ describe("connection options", () => {
     const [issue] = issues({ host: "r", hostKey: FP });
     expect(issue.path).toBe("password");
     expect(issue.message).toMatch(/set password .*, privateKey, or agentSocketPath/);
+    expect(issue.code).toBe("auth-required");
     expect(issues({ ...base, privateKeyPassword: "p" })[0]).toEqual({
       path: "privateKeyPassword",
       message: "privateKeyPassword needs privateKey",
+      code: "passphrase-without-key",
     });
   });
 
