@@ -131,6 +131,8 @@ export async function guardedApply(
 class Window {
   /** What the router's tools said while applying (fw4's warnings, nft's errors): part of any failure message. */
   private applyOutput = "";
+  /** What the router's restore said went wrong (one problem a line); empty when it put everything back. */
+  private restoreReport = "";
 
   constructor(
     private readonly shell: RouterShell,
@@ -183,7 +185,8 @@ class Window {
         });
         if (problems.length > 0) {
           failure = soaked && guard.soakSeconds > 0 ? problems.map((p) => `after ${guard.soakSeconds} s of soak: ${p}`) : problems;
-          await shell.run(restoreCommand(txid, "verify-failed"), { purpose: `restore ${txid}`, okExitCodes: "any" });
+          const restored = await shell.run(restoreCommand(txid, "verify-failed"), { purpose: `restore ${txid}`, okExitCodes: "any" });
+          this.restoreReport = restored.stdout.trim();
           continue;
         }
         if (!soaked) {
@@ -232,7 +235,8 @@ class Window {
       message = `${change.description} was not applied (${reason}${cause ? `: ${cause}` : ""}); nothing was changed`;
     } else if (reason === "verify-failed" && failure) {
       message =
-        `${change.description} was applied but did not pass verification, so it was restored${at}: ${holds} (files verified identical to the snapshot). ` +
+        `${change.description} was applied but did not pass verification, so it was restored${at}: ` +
+        (this.restoreReport ? `${holds}, but the restore reported: ${this.restoreReport.split("\n").join("; ")}. ` : `${holds} (files verified identical to the snapshot). `) +
         `Checked: ${change.checks.concat(guard.healthChecks.map((h) => `health check "${h.name}"`)).join("; ")}. Failed: ${failure.join("; ")}.` +
         (this.applyOutput ? ` While applying, the router said: ${this.applyOutput.slice(-400)}` : "");
     } else if (reason === "boot") {

@@ -117,6 +117,18 @@ describe("guarded apply", () => {
     expect(await runtimeOf(sim)).toBe(oldRuntime);
   });
 
+  test("a restore the kernel does not take says so in nft's own words, instead of claiming all is well", async () => {
+    // The check breaks the firewall after the change passed its own fw4 check: a file outside the snapshot nft rejects.
+    const broken = { name: "break the firewall", command: "echo 'this is not nft' > /etc/nftables.d/99-broken.nft; exit 1" };
+    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection, { healthChecks: [broken] })).catch((e) => e);
+    expect(err).toBeInstanceOf(GuardError);
+    expect(err.message).toMatch(
+      /so it was restored at .*: the router holds offload off again, but the restore reported: the kernel does not take the restored firewall config: fw4 check says: .*\/etc\/nftables\.d\/99-broken\.nft:1:1-4: Error: syntax error, unexpected string this is not nft \^\^\^\^\. Checked:/,
+    );
+    expect(err.message).not.toMatch(/files verified identical/);
+    unlocked(sim);
+  });
+
   test("a full overlay: refused before any change (the preview would have refused it too)", async () => {
     const inputs = await defaultsInputs(connection);
     sim.setFaults({ overlayFull: true });
