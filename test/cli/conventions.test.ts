@@ -62,6 +62,8 @@ test("missing or malformed connection settings name the flags that fix them, nev
   expect(bad.stderr).toMatch(/^openwrt-offload: --host-key must be an OpenSSH SHA256 fingerprint/);
   expect(bad.stderr).toMatch(/^--host-key and --insecure-ignore-host-key exclude each other: pass one of them$/m);
   for (const res of [bare, bad]) expect(res.stderr).not.toMatch(/trustOnFirstUse|insecureIgnoreHostKey|hostKey|agentSocketPath|privateKey/);
+  const txid = await runCli(["rollback", "-r", `${sim.host}:${sim.port}`, "--host-key", sim.hostKeyFingerprint, "-i", key, "--to", "last"]);
+  expect(txid.stderr).toBe('openwrt-offload: --to "last" is not a transaction id: take one from `openwrt-offload snapshots` (like 20260101T120000.000Z-1a2b3c)\n');
   const unset = await runCli(["snapshots", "-r", "127.0.0.1", "--insecure-ignore-host-key", "--password-env", "OPENWRT_OFFLOAD_NOT_SET"]);
   expect(unset.stderr).toBe("openwrt-offload: --password-env: the environment variable OPENWRT_OFFLOAD_NOT_SET is not set; export it first, or log in with -i/--identity\n");
 });
