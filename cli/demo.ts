@@ -76,13 +76,18 @@ export async function runDemo(keep: boolean): Promise<number> {
     const refresh = await driver.refresh();
     const drifted = refresh.resources.filter((r) => r.drift).map((r) => r.name);
     say(`  pulumi refresh: drift on ${drifted.join(", ") || "nothing"}`);
-    const drift = await cli(["drift", "--inventory", inventory]);
-    say(`  openwrt-offload drift exited ${drift} (0 none, 2 drift, 1 error)`);
+    const driftReport = path.join(work, "drift.html");
+    const drift = await cli(["drift", "--inventory", inventory, "--html", driftReport]);
+    say(`  openwrt-offload drift exited ${drift} (0 none, 2 drift, 1 error); report: ${driftReport}`);
 
     step(6, "pulumi up again: repair what can be repaired, the guard keeps the rest safe");
     const repair = await driver.up();
     unstable.stopLoad();
     await printOutcome(driver, repair);
+    // A report written before the repair would show a fleet that no longer exists.
+    const before = fs.statSync(driftReport).mtimeMs;
+    await cli(["drift", "--inventory", inventory, "--html", driftReport], { quiet: true });
+    say(fs.statSync(driftReport).mtimeMs > before ? `  report refreshed after the repair: ${driftReport}` : paint("red", `  the report could not be refreshed: ${driftReport} is from before the repair`));
     say(`\n${paint(["bold", "green"], "Done.")} Everything ran on simulated routers on loopback; state and reports are in ${work}`);
     if (keep) {
       say("The fleet keeps running; press Ctrl-C to stop it.");
@@ -118,14 +123,14 @@ function writeInventory(dir: string, routers: SimulatedRouter[]): string {
  * Runs the real CLI, as an operator would, showing its output; returns its exit code. Asynchronously:
  * the simulated routers answer from this very process, which must keep serving them meanwhile.
  */
-async function cli(args: string[]): Promise<number> {
-  say(paint("dim", `  $ openwrt-offload ${args.map((a) => (a.includes(os.tmpdir()) ? path.basename(a) : a)).join(" ")}`));
+async function cli(args: string[], { quiet = false } = {}): Promise<number> {
+  say(paint("dim", `  $ openwrt-offload ${args.map((a) => (a.includes(os.tmpdir()) ? path.basename(a) : a)).join(" ")}${quiet ? " (output not shown)" : ""}`));
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
-  process.stdout.write(output.replace(/^(?=.)/gm, "  "));
+  if (!quiet) process.stdout.write(output.replace(/^(?=.)/gm, "  "));
   return code;
 }
 

@@ -409,8 +409,7 @@ const SCRIPT = `
     for (const s of selects) s.value = "";
     apply();
   });
-  const order = { fail: 0, warn: 1, ok: 2 };
-  const keyOf = { name: (r) => r.dataset.name.toLowerCase(), health: (r) => order[r.dataset.health], flows: (r) => Number(r.dataset.flows), when: (r) => r.dataset.when };
+  const keyOf = { name: (r) => r.dataset.name.toLowerCase(), flows: (r) => Number(r.dataset.flows) };
   for (const th of document.querySelectorAll("#fleet th[data-sort]")) {
     th.querySelector("button").addEventListener("click", () => {
       const key = th.dataset.sort;
