@@ -83,6 +83,8 @@ test("one table row and one card per router, problems first; the footer names wh
   expect(html).toContain("2.0 MiB free of 8.0 MiB");
   expect(html).toContain("Not audited: edge-2 (unreachable).");
   expect(renderAuditHtml([ok], meta)).toContain("Every router was audited.");
+  const many = Array.from({ length: 12 }, (_, i) => ({ ...gone, name: `gone-${i + 1}` }));
+  expect(renderAuditHtml(many, meta)).toMatch(/Not audited: gone-1 \(unreachable\), .*, gone-10 \(unreachable\) and 2 more\./);
 });
 
 test("each row carries what the filters read: site, kernel mode, conflicts, drift, guard state, offloaded flows", () => {

@@ -294,8 +294,14 @@ describe("guarded apply", () => {
     expect(refused.stderr).toMatch(/another change holds this router \(\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}: FirewallDefaults: hardware offload, waiting for confirmation until/);
     expect((await pending).outs.runtime.mode).toBe("hardware");
     // Its window ended (confirmed, untouched by the refused rollback); now a rollback goes through.
-    const rolled = await openwrtCli(sim, ["rollback"]);
-    expect(rolled.stdout).toMatch(/put back software offload/);
+    const rolled = await openwrtCli(sim, ["rollback", "--json"]);
+    expect(JSON.parse(rolled.stdout)).toMatchObject({
+      schema: "openwrt-offload/rollback",
+      dryRun: false,
+      undoes: { description: "FirewallDefaults: hardware offload" },
+      putsBack: "software offload",
+      runningMode: "software",
+    });
     expect((await run(sim, "uci get firewall.@defaults[0].flow_offloading; uci -q get firewall.@defaults[0].flow_offloading_hw || echo absent")).stdout).toBe("1\nabsent\n");
   }, 30_000);
 });
