@@ -5,13 +5,14 @@ import {
   parseConnectionOptions,
   redactSecrets,
   Secret,
+  type ConnectionIssue,
   type ConnectionOptionsInput,
 } from "../../../provider/transport";
 
 const FP = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
 const base: ConnectionOptionsInput = { host: "192.0.2.1", password: "pw-123456", hostKey: FP };
 
-function issues(input: unknown): { path: string; message: string }[] {
+function issues(input: unknown): ConnectionIssue[] {
   try {
     parseConnectionOptions(input);
   } catch (error) {
