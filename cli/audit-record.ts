@@ -1,11 +1,12 @@
 import { DEFAULT_MIN_FREE_KIB, writeRefusals } from "../provider/device/apply";
 import { emptyChangeSet, isEmpty, type ChangeSet } from "../provider/device/changeset";
-import { runtimeDrift } from "../provider/device/drift";
+import { classifyOffloadDrift, runtimeDrift, type Drift } from "../provider/device/drift";
 import type { RouterFacts } from "../provider/device/facts";
 import { modeWords, planOffload, requestedMode, runningMode, runtimeMismatches } from "../provider/device/offload";
 import { offloadPreflight } from "../provider/device/preflight";
+import { resultTime } from "../provider/guard/records";
 import { intentFor, type Mode } from "../provider/fleet/policy";
-import { decisionFor, type FleetCliOptions } from "./fleet-options";
+import { declarationSource, decisionFor, type FleetCliOptions } from "./fleet-options";
 import type { ScanFailureKind, ScanResult } from "./fleet-scan";
 
 /**
@@ -26,6 +27,50 @@ export interface Conflict {
  * One router in `audit --json`. Every key is always present (null when the router could not be
  * read), so scripts can rely on the shape.
  */
+/** The newest guard transaction on a router, as the report and both JSON outputs show it. */
+export interface GuardSummary {
+  txid: string;
+  /** The change, as the router recorded it ("FirewallDefaults: hardware offload"). */
+  description: string;
+  /** "open": its window is still running (or its client vanished before it ended). */
+  state: "open" | "confirmed" | "restored" | "rolled-back" | "completed" | "aborted";
+  /** Why it was restored, completed or aborted: timeout, boot, verify-failed, apply-failed, stale. */
+  reason: string | null;
+  /** When it ended (ISO 8601); null while open. */
+  at: string | null;
+}
+
+/** Flows in the kernel's conntrack table, and how many of them are offloaded. */
+export interface FlowCounts {
+  total: number;
+  software: number;
+  hardware: number;
+}
+
+export function guardSummary(facts: RouterFacts): GuardSummary | null {
+  const record = facts.guardRecords[0];
+  if (!record) return null;
+  const [word, reason] = record.result.split(" ");
+  const state: GuardSummary["state"] =
+    record.pendingUntil !== undefined || record.result === ""
+      ? "open"
+      : word === "confirmed" && record.subject.startsWith("rollback ")
+        ? "rolled-back"
+        : (word as GuardSummary["state"]);
+  return {
+    txid: record.txid,
+    description: record.description,
+    state,
+    reason: state === "restored" || state === "completed" || state === "aborted" ? (reason ?? null) : null,
+    at: state === "open" ? null : resultTime(record.result) || null,
+  };
+}
+
+export function flowCounts(facts: RouterFacts): FlowCounts {
+  const { total, offloaded, hwOffloaded } = facts.offload.conntrack;
+  return { total, software: offloaded, hardware: hwOffloaded };
+}
+
 export interface AuditRecord {
   name: string;
   host: string;
@@ -33,6 +78,8 @@ export interface AuditRecord {
   labels: Record<string, string>;
   status: "ok" | ScanFailureKind;
   error: string | null;
+  /** For the failures an operator meets first: what happened in a sentence, and the fix. */
+  fix: string | null;
   model: string | null;
   release: string | null;
   target: string | null;
@@ -44,7 +91,12 @@ export interface AuditRecord {
   runningMode: Mode | null;
   overlay: { availKiB: number; totalKiB: number } | null;
   conflicts: Conflict[];
-  recommendation: { mode: Mode; reason: string; change: boolean } | null;
+  /** source: a mode set for the router in the inventory, or the policy's choice. */
+  recommendation: { mode: Mode; reason: string; source: "inventory" | "policy"; change: boolean } | null;
+  /** uci and the kernel against the recommendation, as `drift` without a stack export classifies them. */
+  drift: Drift[];
+  guard: GuardSummary | null;
+  flows: FlowCounts | null;
 }
 
 export function configuredMode(facts: RouterFacts): Mode {
@@ -85,11 +137,12 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
   const { router } = result;
   const base = { name: router.name, host: router.host, port: router.port, labels: router.labels };
   if (result.failure) {
-    const { kind, message } = result.failure;
+    const { kind, message, fix } = result.failure;
     return {
       ...base,
       status: kind,
       error: message,
+      fix,
       model: null,
       release: null,
       target: null,
@@ -102,6 +155,9 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
       overlay: null,
       conflicts: [{ kind, detail: message }],
       recommendation: null,
+      drift: [],
+      guard: null,
+      flows: null,
     };
   }
   const { facts } = result;
@@ -111,6 +167,7 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
     ...base,
     status: "ok",
     error: null,
+    fix: null,
     model: facts.model,
     release: `${facts.release.distribution} ${facts.release.version}`,
     target: facts.target,
@@ -122,6 +179,9 @@ export function auditRecord(result: ScanResult, opts: Pick<FleetCliOptions, "pol
     runningMode: runningMode(facts),
     overlay: facts.overlay ? { availKiB: facts.overlay.availKiB, totalKiB: facts.overlay.totalKiB } : null,
     conflicts: conflictsOf(facts, decision.mode, `${router.host}:${router.port}`),
-    recommendation: { ...decision, change: decision.mode !== configured },
+    recommendation: { ...decision, source: declarationSource(router), change: decision.mode !== configured },
+    drift: classifyOffloadDrift(facts, intentFor(decision.mode), { managed: false }),
+    guard: guardSummary(facts),
+    flows: flowCounts(facts),
   };
 }

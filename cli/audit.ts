@@ -4,6 +4,8 @@ import { getPool } from "../provider/transport";
 import { auditRecord, type AuditRecord } from "./audit-record";
 import { readInventory, scanOptions, withFleetOptions, type FleetCliOptions } from "./fleet-options";
 import { scanFleet } from "./fleet-scan";
+import { fixLines } from "./connect-failures";
+import { jsonDocument } from "./json-output";
 import { renderAuditHtml } from "./report-html";
 import { colorFor, modeCell, paint, renderTable, type Cell } from "./table";
 
@@ -35,7 +37,7 @@ function auditSummary(records: AuditRecord[], withMessages: boolean): string {
   const conflicted = records.filter((r) => r.status === "ok" && r.conflicts.length > 0);
   const changes = records.filter((r) => r.recommendation?.change);
   const head = `${records.length} router${records.length === 1 ? "" : "s"}: ${records.length - failed.length} audited, ${failed.length} failed, ${conflicted.length} with conflicts, ${changes.length} with a recommended change`;
-  return [head, ...failed.map((r) => `  failed: ${r.name} (${r.host}:${r.port}): ${r.status}${withMessages ? `: ${r.error}` : ""}`)].join("\n") + "\n";
+  return [head, ...failed.map((r) => `  failed: ${r.name} (${r.host}:${r.port}): ${r.status}${withMessages ? `: ${r.error}` : ""}`), ...fixLines(failed)].join("\n") + "\n";
 }
 
 export function auditCommand(): Command {
@@ -44,7 +46,7 @@ export function auditCommand(): Command {
       "read every router of an inventory and report offload capability, configured and running mode, conflicts and the policy's recommendation " +
         "(exit 0: every router audited; 1: some could not be reached or read, the rest is still reported)",
     )
-    .option("--json", "print a JSON array (one object per router) instead of a table")
+    .option("--json", "print a JSON document (schema openwrt-offload/audit, one object per router in `routers`) instead of a table")
     .option("--html <file>", "also write a self-contained HTML report to this file")
     .action(async (opts: FleetCliOptions & { json?: boolean; html?: string }) => {
       const inventory = readInventory(opts.inventory);
@@ -54,12 +56,13 @@ export function auditCommand(): Command {
       } finally {
         await getPool().closeAll();
       }
+      const meta = { generatedAt: new Date(), inventory: opts.inventory, policy: opts.policy, sqmPolicy: opts.sqmPolicy };
       if (opts.html) {
-        fs.writeFileSync(opts.html, renderAuditHtml(records, { generatedAt: new Date(), inventory: opts.inventory, policy: opts.policy, sqmPolicy: opts.sqmPolicy }));
+        fs.writeFileSync(opts.html, renderAuditHtml(records, meta));
         process.stderr.write(`wrote the HTML report to ${opts.html}\n`);
       }
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        process.stdout.write(jsonDocument("audit", { inventory: meta.inventory, policy: meta.policy, sqmPolicy: meta.sqmPolicy, routers: records }, meta.generatedAt));
         if (records.some((r) => r.status !== "ok")) process.stderr.write(auditSummary(records, true));
       } else {
         process.stdout.write(`${auditTable(records, colorFor(process.stdout))}\n${auditSummary(records, false)}`);

@@ -3,13 +3,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { styleText } from "util";
-import { SingleBar } from "cli-progress";
-import { stringify } from "yaml";
-import { startSimulatedRouter, type SimulatedRouter } from "../sim";
+import { simulatedRouterName, startSimulatedRouter, type SimulatedRouter } from "../sim";
 import { getPool } from "../provider/transport";
 import type { OperationSummary, ResourceResult } from "./engine";
 import { automationDriver, engineDriver, findPulumiCli, type Driver } from "./demo-drivers";
 import type { RouterSummary } from "../sdk/fleet";
+import { Progress } from "./progress";
+import { writeSimInventory } from "./sim-inventory";
 
 /**
  * The project's main job on a fresh machine: a simulated fleet, audited, previewed, rolled out in
@@ -29,7 +29,9 @@ const CLI = path.join(ROOT, "dist/cli/main.js");
 
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text) : text);
-const say = (text = "") => process.stdout.write(`${text}\n`);
+/** While a rollout's bar is drawn, lines go above it. */
+let progress: Progress | undefined;
+const say = (text = "") => (progress ? progress.log(text) : process.stdout.write(`${text}\n`));
 const step = (n: number, title: string) => say(`\n${paint(["bold", "cyan"], `━━ ${n}. ${title}`)}`);
 
 export async function runDemo(keep: boolean): Promise<number> {
@@ -72,13 +74,18 @@ export async function runDemo(keep: boolean): Promise<number> {
     const refresh = await driver.refresh();
     const drifted = refresh.resources.filter((r) => r.drift).map((r) => r.name);
     say(`  pulumi refresh: drift on ${drifted.join(", ") || "nothing"}`);
-    const drift = await cli(["drift", "--inventory", inventory]);
-    say(`  openwrt-offload drift exited ${drift} (0 none, 2 drift, 1 error)`);
+    const driftReport = path.join(work, "drift.html");
+    const drift = await cli(["drift", "--inventory", inventory, "--html", driftReport]);
+    say(`  openwrt-offload drift exited ${drift} (0 none, 2 drift, 1 error); report: ${driftReport}`);
 
     step(6, "pulumi up again: repair what can be repaired, the guard keeps the rest safe");
     const repair = await driver.up();
     unstable.stopLoad();
     await printOutcome(driver, repair);
+    // A report written before the repair would show a fleet that no longer exists.
+    const before = fs.statSync(driftReport).mtimeMs;
+    await cli(["drift", "--inventory", inventory, "--html", driftReport], { quiet: true });
+    say(fs.statSync(driftReport).mtimeMs > before ? `  report refreshed after the repair: ${driftReport}` : paint("red", `  the report could not be refreshed: ${driftReport} is from before the repair`));
     say(`\n${paint(["bold", "green"], "Done.")} Everything ran on simulated routers on loopback; state and reports are in ${work}`);
     if (keep) {
       say("The fleet keeps running; press Ctrl-C to stop it.");
@@ -95,23 +102,18 @@ export async function runDemo(keep: boolean): Promise<number> {
 }
 
 function nameOf(i: number): string {
-  return `r${i + 1}-${FLEET[i]}`;
+  return simulatedRouterName(i, FLEET[i]);
 }
 
 function writeInventory(dir: string, routers: SimulatedRouter[]): string {
   const file = path.join(dir, "inventory.yaml");
-  const entries = routers.map((r, i) => ({
+  const entries = routers.map((router, i) => ({
     name: nameOf(i),
-    host: r.host,
-    port: r.port,
-    hostKey: r.hostKeyFingerprint,
-    identityFile: path.join(dir, `${nameOf(i)}.key`),
-    labels: { profile: r.profile.id },
+    router,
     // Declared, not left to the policy: when its switch later refuses offload, that is drift, not a new decision.
-    ...(r.profile.id === "filogic-25.12" ? { mode: "hardware" } : {}),
+    ...(router.profile.id === "filogic-25.12" ? { mode: "hardware" as const } : {}),
   }));
-  routers.forEach((r, i) => fs.writeFileSync(path.join(dir, `${nameOf(i)}.key`), r.privateKey, { mode: 0o600 }));
-  fs.writeFileSync(file, `# Simulated fleet for the demo\n${stringify({ defaults: { user: "root" }, routers: entries })}`);
+  writeSimInventory(file, entries, "Simulated fleet for the demo");
   return file;
 }
 
@@ -119,14 +121,14 @@ function writeInventory(dir: string, routers: SimulatedRouter[]): string {
  * Runs the real CLI, as an operator would, showing its output; returns its exit code. Asynchronously:
  * the simulated routers answer from this very process, which must keep serving them meanwhile.
  */
-async function cli(args: string[]): Promise<number> {
-  say(paint("dim", `  $ openwrt-offload ${args.map((a) => (a.includes(os.tmpdir()) ? path.basename(a) : a)).join(" ")}`));
+async function cli(args: string[], { quiet = false } = {}): Promise<number> {
+  say(paint("dim", `  $ openwrt-offload ${args.map((a) => (a.includes(os.tmpdir()) ? path.basename(a) : a)).join(" ")}${quiet ? " (output not shown)" : ""}`));
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
-  process.stdout.write(output.replace(/^(?=.)/gm, "  "));
+  if (!quiet) process.stdout.write(output.replace(/^(?=.)/gm, "  "));
   return code;
 }
 
@@ -170,34 +172,39 @@ function fleetConfig(inventory: string): Record<string, string> {
  * Progress: on a terminal a progress bar with the wave results printed once it is done; elsewhere a line per step.
  */
 async function pickDriver(work: string, inventory: string): Promise<Driver> {
-  const tty = process.stdout.isTTY === true;
-  const bar = new SingleBar({ format: "  {bar} {value}/{total} resources  {last}", hideCursor: true, clearOnComplete: true, stream: process.stdout });
-  let later: string[] = [];
+  // On a terminal: a progress bar with each line printed above it; elsewhere (CI, logs): a line per step.
+  const bar = new Progress(process.stdout, { format: "  {bar} {value}/{total} resources  {last}", enabled: process.stdout.isTTY === true });
+  // What the last preview or up registered: the next up steps through the same resources.
+  let resources = 0;
   let rollingOut = false;
-  const report = (line: string) => (tty ? later.push(line) : say(line));
   const onStep = (r: ResourceResult) => {
     if (!rollingOut) return;
-    if (tty) {
-      bar.setTotal(Math.max(bar.getTotal(), Math.round(bar.getProgress() * bar.getTotal()) + 1));
-      bar.increment(1, { last: r.name });
-    }
-    if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") report(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
+    bar.increment({ last: r.name });
+    if (r.type.endsWith("openwrt:FirewallDefaults") && r.op !== "same") say(`  ${r.op} ${r.name}${r.error ? ` — ${r.error}` : ""}`);
   };
   const options = { work, config: fleetConfig(inventory), onStep };
   const { cli, reason } = await findPulumiCli((line) => say(`  ${paint("dim", line)}`));
   const driver = cli ? await automationDriver({ ...options, cli }) : engineDriver(options);
   say(`\n  ${paint("dim", cli ? `Pulumi CLI found: ${driver.description}` : `Pulumi CLI not found (${reason}): ${driver.description}`)}`);
+  const counted = (s: OperationSummary) => {
+    resources = s.resources.length;
+    return s;
+  };
   const rollout = async (run: () => Promise<OperationSummary>) => {
-    later = [];
     rollingOut = true;
-    if (tty) bar.start(FLEET.length * 3, 0, { last: "" });
+    bar.start(resources, { last: "" });
+    progress = bar;
+    // The program's own warnings (pulumi.log.warn without an engine is console.warn) would land on the bar's line.
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => say(args.join(" "));
     try {
-      return await run();
+      return counted(await run());
     } finally {
+      console.warn = warn;
       rollingOut = false;
-      if (tty) bar.stop();
-      later.forEach((line) => say(line));
+      progress = undefined;
+      bar.stop();
     }
   };
-  return { ...driver, up: () => rollout(() => driver.up()) };
+  return { ...driver, preview: async () => counted(await driver.preview()), up: () => rollout(() => driver.up()) };
 }

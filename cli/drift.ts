@@ -1,12 +1,16 @@
+import * as fs from "fs";
 import { Command } from "commander";
 import { classifyOffloadDrift, type Drift } from "../provider/device/drift";
 import { requestedMode, runningMode } from "../provider/device/offload";
 import type { InventoryRouter } from "../provider/fleet/inventory";
 import { intentFor, type Mode } from "../provider/fleet/policy";
 import { getPool } from "../provider/transport";
-import { configuredMode } from "./audit-record";
-import { decisionFor, readInventory, scanOptions, withFleetOptions, type FleetCliOptions } from "./fleet-options";
+import { configuredMode, flowCounts, guardSummary, type FlowCounts, type GuardSummary } from "./audit-record";
+import { declarationSource, decisionFor, readInventory, scanOptions, withFleetOptions, type FleetCliOptions } from "./fleet-options";
 import { scanFleet, type ScanResult } from "./fleet-scan";
+import { fixLines } from "./connect-failures";
+import { jsonDocument } from "./json-output";
+import { renderDriftHtml } from "./report-html";
 import { readStackExport, type StackDeclaration } from "./stack-export";
 import { colorFor, modeCell, paint, renderTable, type Cell } from "./table";
 
@@ -15,31 +19,36 @@ export interface DriftRecord {
   name: string;
   host: string;
   port: number;
+  labels: Record<string, string>;
   /** not-in-stack: the inventory has it, the stack export does not manage it, so it was not checked. */
   status: "in-sync" | "drift" | "error" | "not-in-stack";
   declared: { mode: Mode; source: "inventory" | "policy" | "stack"; reason: string } | null;
   configuredMode: Mode | null;
   runningMode: Mode | null;
   drift: Drift[];
+  guard: GuardSummary | null;
+  flows: FlowCounts | null;
   error: string | null;
+  /** For the failures an operator meets first: what happened in a sentence, and the fix. */
+  fix: string | null;
 }
 
 const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
 
-function blank(name: string, host: string, port: number, status: DriftRecord["status"], error: string | null): DriftRecord {
-  return { name, host, port, status, declared: null, configuredMode: null, runningMode: null, drift: [], error };
+function blank(name: string, host: string, port: number, labels: Record<string, string>, status: DriftRecord["status"], error: string | null, fix: string | null = null): DriftRecord {
+  return { name, host, port, labels, status, declared: null, configuredMode: null, runningMode: null, drift: [], guard: null, flows: null, error, fix };
 }
 
 function driftRecord(result: ScanResult, declaration: StackDeclaration | undefined, opts: FleetCliOptions): DriftRecord {
   const { router } = result;
-  if (result.failure) return blank(router.name, router.host, router.port, "error", `${result.failure.kind}: ${result.failure.message}`);
+  if (result.failure) return blank(router.name, router.host, router.port, router.labels, "error", `${result.failure.kind}: ${result.failure.message}`, result.failure.fix);
   const { facts } = result;
   let declared: NonNullable<DriftRecord["declared"]>;
   if (declaration) {
     declared = { mode: requestedMode(declaration.declared), source: "stack", reason: `declared by ${declaration.name} in the stack` };
   } else {
     const decision = decisionFor(router, facts, opts);
-    declared = { ...decision, source: router.mode && router.mode !== "auto" ? "inventory" : "policy" };
+    declared = { ...decision, source: declarationSource(router) };
   }
   // Without a stack, nothing says this project ever applied the inventory's mode: "not-applied" is possible.
   const drift = classifyOffloadDrift(facts, declaration?.declared ?? intentFor(declared.mode), { firmware: declaration?.firmware, managed: declaration !== undefined });
@@ -47,12 +56,16 @@ function driftRecord(result: ScanResult, declaration: StackDeclaration | undefin
     name: router.name,
     host: router.host,
     port: router.port,
+    labels: router.labels,
     status: drift.length > 0 ? "drift" : "in-sync",
     declared,
     configuredMode: configuredMode(facts),
     runningMode: runningMode(facts),
     drift,
+    guard: guardSummary(facts),
+    flows: flowCounts(facts),
     error: null,
+    fix: null,
   };
 }
 
@@ -72,13 +85,13 @@ async function collect(routers: InventoryRouter[], inventoryFile: string | undef
   const scanned = new Map((await scan(managed)).map((r) => [r.router.name, r]));
   const records = routers.map((router) => {
     const decls = byRouter.get(key(router.host, router.port));
-    if (!decls) return blank(router.name, router.host, router.port, "not-in-stack", null);
-    if (decls.length > 1) return blank(router.name, router.host, router.port, "error", `${decls.length} FirewallDefaults resources declare this router (${decls.map((d) => d.name).join(", ")}): the stack is inconsistent`);
+    if (!decls) return blank(router.name, router.host, router.port, router.labels, "not-in-stack", null);
+    if (decls.length > 1) return blank(router.name, router.host, router.port, router.labels, "error", `${decls.length} FirewallDefaults resources declare this router (${decls.map((d) => d.name).join(", ")}): the stack is inconsistent`);
     return driftRecord(scanned.get(router.name)!, decls[0], opts);
   });
   for (const [k, decls] of byRouter) {
     if (inventoryKeys.has(k)) continue;
-    for (const d of decls) records.push(blank(d.name, d.host, d.port, "error", `the stack manages ${d.host}:${d.port}, but the inventory has no router there (no credentials to check it)`));
+    for (const d of decls) records.push(blank(d.name, d.host, d.port, {}, "error", `the stack manages ${d.host}:${d.port}, but the inventory has no router there (no credentials to check it)`));
   }
   return records;
 }
@@ -111,7 +124,8 @@ function driftTable(records: DriftRecord[], color: boolean): string {
 function driftSummary(records: DriftRecord[]): string {
   const n = (s: DriftRecord["status"]) => records.filter((r) => r.status === s).length;
   const skipped = n("not-in-stack");
-  return `${records.length} router${records.length === 1 ? "" : "s"}: ${n("in-sync")} in sync, ${n("drift")} drifted, ${n("error")} failed${skipped > 0 ? `, ${skipped} not in the stack (not checked)` : ""}\n`;
+  const head = `${records.length} router${records.length === 1 ? "" : "s"}: ${n("in-sync")} in sync, ${n("drift")} drifted, ${n("error")} failed${skipped > 0 ? `, ${skipped} not in the stack (not checked)` : ""}`;
+  return [head, ...fixLines(records)].join("\n") + "\n";
 }
 
 export function driftCommand(): Command {
@@ -121,8 +135,9 @@ export function driftCommand(): Command {
         "(exit 0: no drift; 2: drift found; 1: a router could not be checked or the input is invalid, which wins over 2)",
     )
     .option("--stack-export <file>", "take what was declared from `pulumi stack export --show-secrets` (FirewallDefaults resources, matched by host and port)")
-    .option("--json", "print a JSON array (one object per router) instead of a table")
-    .action(async (opts: FleetCliOptions & { stackExport?: string; json?: boolean }) => {
+    .option("--json", "print a JSON document (schema openwrt-offload/drift, one object per router in `routers`) instead of a table")
+    .option("--html <file>", "also write a self-contained HTML report to this file")
+    .action(async (opts: FleetCliOptions & { stackExport?: string; json?: boolean; html?: string }) => {
       const inventory = readInventory(opts.inventory);
       let records: DriftRecord[];
       try {
@@ -130,10 +145,18 @@ export function driftCommand(): Command {
       } finally {
         await getPool().closeAll();
       }
+      const meta = { generatedAt: new Date(), inventory: opts.inventory, stackExport: opts.stackExport, policy: opts.policy, sqmPolicy: opts.sqmPolicy };
+      if (opts.html) {
+        fs.writeFileSync(opts.html, renderDriftHtml(records, meta));
+        process.stderr.write(`wrote the HTML report to ${opts.html}\n`);
+      }
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        const { generatedAt, ...about } = meta;
+        process.stdout.write(jsonDocument("drift", { ...about, stackExport: about.stackExport ?? null, routers: records }, generatedAt));
         // Scripts read stdout; a person reading a cron mail still learns why a router was not checked.
-        for (const r of records.filter((r) => r.status === "error")) process.stderr.write(`not checked: ${r.name} (${r.host}:${r.port}): ${r.error}\n`);
+        const failed = records.filter((r) => r.status === "error");
+        for (const r of failed) process.stderr.write(`not checked: ${r.name} (${r.host}:${r.port}): ${r.error}\n`);
+        for (const line of fixLines(failed)) process.stderr.write(`${line}\n`);
       } else {
         process.stdout.write(`${driftTable(records, colorFor(process.stdout))}\n${driftSummary(records)}`);
       }

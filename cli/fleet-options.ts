@@ -15,7 +15,7 @@ export interface FleetCliOptions {
   connectTimeout: number;
 }
 
-function positiveInt(flag: string, max: number) {
+export function positiveInt(flag: string, max: number) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1 || n > max) throw new InvalidArgumentError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
@@ -49,6 +49,11 @@ export function scanOptions(opts: FleetCliOptions, label: string): ScanOptions {
 export function decisionFor(router: InventoryRouter, facts: RouterFacts, opts: Pick<FleetCliOptions, "policy" | "sqmPolicy">): Decision {
   const { target, firewall, kernel, kernelSupported, hwOffloadCapable, sqm, zones } = facts;
   return decideMode(opts.policy, { name: router.name, labels: router.labels, target, firewall, kernel, kernelSupported, hwOffloadCapable, sqm, zones }, router.mode, opts.sqmPolicy);
+}
+
+/** Whether a router's mode comes from its inventory entry or from the policy. */
+export function declarationSource(router: InventoryRouter): "inventory" | "policy" {
+  return router.mode && router.mode !== "auto" ? "inventory" : "policy";
 }
 
 /** loadInventory, with a one-line message when the file itself cannot be read. */

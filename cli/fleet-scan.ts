@@ -1,7 +1,8 @@
-import { Presets, SingleBar } from "cli-progress";
 import { readFacts, type RouterFacts } from "../provider/device/facts";
 import { routerShell } from "../provider/device/shell";
 import { connectionOf, type InventoryRouter } from "../provider/fleet/inventory";
+import { explainConnectFailure } from "./connect-failures";
+import { Progress } from "./progress";
 import { AuthenticationError, ConnectTimeoutError, HostKeyMismatchError, TransportError } from "../provider/transport";
 
 /** Why a router could not be read; each is a different thing for an operator to fix. */
@@ -9,7 +10,7 @@ export type ScanFailureKind = "unreachable" | "host-key-mismatch" | "auth-failed
 
 export type ScanResult =
   | { router: InventoryRouter; facts: RouterFacts; failure?: undefined }
-  | { router: InventoryRouter; facts?: undefined; failure: { kind: ScanFailureKind; message: string } };
+  | { router: InventoryRouter; facts?: undefined; failure: { kind: ScanFailureKind; message: string; fix: string | null } };
 
 export interface ScanOptions {
   concurrency: number;
@@ -34,7 +35,8 @@ async function scanOne(router: InventoryRouter, file: string | undefined, connec
     const text = err instanceof Error ? err.message : String(err);
     // Transport errors start with the router's label; the report already names the router.
     const label = err instanceof TransportError ? `${err.router}: ` : "";
-    return { router, failure: { kind: classify(err), message: label && text.startsWith(label) ? text.slice(label.length) : text } };
+    const explained = explainConnectFailure(err, "inventory");
+    return { router, failure: { kind: classify(err), message: label && text.startsWith(label) ? text.slice(label.length) : text, fix: explained ? `${explained.what} Fix: ${explained.fix}` : null } };
   }
 }
 
@@ -45,35 +47,26 @@ async function scanOne(router: InventoryRouter, file: string | undefined, connec
  */
 export async function scanFleet(routers: InventoryRouter[], inventoryFile: string | undefined, opts: ScanOptions): Promise<ScanResult[]> {
   const results: ScanResult[] = new Array(routers.length);
-  const bar =
-    opts.progress === "force" || (opts.progress === "tty" && process.stderr.isTTY)
-      ? new SingleBar(
-          {
-            stream: process.stderr,
-            format: `${opts.label} [{bar}] {value}/{total} routers | {failed} failed | {last}`,
-            noTTYOutput: opts.progress === "force",
-            hideCursor: true,
-            // At a terminal the bar only shows work in progress; in a log (forced) the last state is worth keeping.
-            clearOnComplete: opts.progress !== "force",
-          },
-          Presets.shades_classic,
-        )
-      : undefined;
+  const bar = new Progress(process.stderr, {
+    format: `${opts.label} [{bar}] {value}/{total} routers | {failed} failed | {last}`,
+    enabled: opts.progress === "force" || (opts.progress === "tty" && process.stderr.isTTY === true),
+    forced: opts.progress === "force",
+  });
   let failed = 0;
-  bar?.start(routers.length, 0, { failed, last: "" });
+  bar.start(routers.length, { failed, last: "" });
   let next = 0;
   const worker = async () => {
     while (next < routers.length) {
       const i = next++;
       results[i] = await scanOne(routers[i], inventoryFile, opts.connectTimeoutMs);
       if (results[i].failure) failed++;
-      bar?.increment({ failed, last: routers[i].name });
+      bar.increment({ failed, last: routers[i].name });
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.min(opts.concurrency, routers.length) }, worker));
   } finally {
-    bar?.stop();
+    bar.stop();
   }
   return results;
 }

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
-import { connectionOf, listProfiles, prepareBaseImage, startSimulatedFleet, startSimulatedRouter } from "../sim";
+import * as path from "path";
+import { connectionOf, listProfiles, prepareBaseImage, simulatedRouterName, startSimulatedFleet, startSimulatedRouter } from "../sim";
 import type { SimulatedRouter } from "../sim";
+import { writeSimInventory } from "./sim-inventory";
 
 export function simCommand(): Command {
   return new Command("sim")
@@ -9,7 +11,8 @@ export function simCommand(): Command {
     .option("--port <n>", "TCP port for a single router (default: a free port)", parsePort)
     .option("-n, --count <n>", "start a fleet of N routers, cycling through --profiles", parseCount)
     .option("--profiles <ids>", "comma-separated profiles for --count (default: all)")
-    .option("--state-dir <dir>", "keep the router's flash here, so a restart is the same router")
+    .option("--state-dir <dir>", "keep the router's flash here (with --count: a folder per router), so a restart is the same router")
+    .option("--inventory <file>", "also write an inventory of the routers (pinned host keys, key files under keys/ beside it) for audit and drift")
     .option("--list-profiles", "print the profile ids and exit")
     .action(async (opts: SimOptions) => {
       if (opts.listProfiles) {
@@ -21,6 +24,12 @@ export function simCommand(): Command {
       prepareBaseImage();
       const routers = await start(opts);
       const connections = routers.map(connectionOf);
+      if (opts.inventory) {
+        const names = routers.map((r, i) => (opts.count ? simulatedRouterName(i, r.profile.id) : r.profile.id));
+        writeSimInventory(opts.inventory, routers.map((router, i) => ({ name: names[i], router })), "Simulated routers of `openwrt-offload sim`: valid while it runs");
+        // stdout keeps only the JSON document; the hint is for the person who started it.
+        process.stderr.write(`wrote ${opts.inventory}; try: openwrt-offload audit --inventory ${opts.inventory}\n`);
+      }
       process.stdout.write(`${JSON.stringify(opts.count ? connections : connections[0], null, 2)}\n`);
       await interrupted;
       await Promise.all(routers.map((r) => r.stop()));
@@ -33,15 +42,15 @@ interface SimOptions {
   count?: number;
   profiles?: string;
   stateDir?: string;
+  inventory?: string;
   listProfiles?: boolean;
 }
 
 async function start(opts: SimOptions): Promise<SimulatedRouter[]> {
   if (opts.count) {
     if (opts.port !== undefined) throw new Error("--port applies to a single router; drop it or --count");
-    if (opts.stateDir !== undefined) throw new Error("--state-dir applies to a single router; drop it or --count");
     const profiles = opts.profiles?.split(",").map((p) => p.trim());
-    return startSimulatedFleet({ count: opts.count, profiles });
+    return startSimulatedFleet({ count: opts.count, profiles, stateDir: opts.stateDir && path.resolve(opts.stateDir) });
   }
   return [await startSimulatedRouter({ profile: opts.profile, port: opts.port, stateDir: opts.stateDir })];
 }

@@ -1,3 +1,4 @@
+import * as path from "path";
 import type { Faults } from "./faults";
 import { PROFILES } from "./profiles";
 import { SimulatedRouter, SimulatedRouterOptions } from "./router";
@@ -33,15 +34,27 @@ export interface SimulatedFleetOptions {
   /** Profiles to cycle through (default: every profile). */
   profiles?: string[];
   faults?: Faults;
+  /**
+   * Keep each router's flash in a folder of its own under this directory, named as
+   * `simulatedRouterName` names the router: starting the same fleet again restarts the same routers.
+   */
+  stateDir?: string;
+}
+
+/** A fleet router's name: its place in the fleet and its profile ("r3-ipq40xx-22.03"). */
+export function simulatedRouterName(index: number, profile: string): string {
+  return `r${index + 1}-${profile}`;
 }
 
 /** Starts `count` routers at once, cycling through the profiles. Stops them all if one fails to start. */
 export async function startSimulatedFleet(options: SimulatedFleetOptions): Promise<SimulatedRouter[]> {
   const profiles = options.profiles ?? listProfiles();
   const results = await Promise.allSettled(
-    Array.from({ length: options.count }, (_, i) =>
-      startSimulatedRouter({ profile: profiles[i % profiles.length], faults: options.faults }),
-    ),
+    Array.from({ length: options.count }, (_, i) => {
+      const profile = profiles[i % profiles.length];
+      const stateDir = options.stateDir === undefined ? undefined : path.join(options.stateDir, simulatedRouterName(i, profile));
+      return startSimulatedRouter({ profile, faults: options.faults, stateDir });
+    }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { z } from "zod";
-import { parseConnectionOptions, InvalidConnectionOptionsError, type ConnectionOptions } from "../transport";
+import { parseConnectionOptions, InvalidConnectionOptionsError, type ConnectionIssue, type ConnectionOptions } from "../transport";
 
 /**
  * A fleet's inventory, in YAML or JSON (JSON is YAML): routers with their connection, labels and
@@ -154,13 +154,47 @@ export function connectionOf(router: InventoryRouter, inventoryFile?: string): C
   if (router.passwordEnv && password === undefined) {
     throw new InvalidConnectionOptionsError([{ path: "passwordEnv", message: `environment variable ${router.passwordEnv} is not set` }]);
   }
-  return parseConnectionOptions({
-    host: router.host,
-    port: router.port,
-    user: router.user,
-    privateKey,
-    password,
-    hostKey: router.hostKey,
-    insecureIgnoreHostKey: router.insecureIgnoreHostKey,
-  });
+  try {
+    return parseConnectionOptions({
+      host: router.host,
+      port: router.port,
+      user: router.user,
+      privateKey,
+      password,
+      hostKey: router.hostKey,
+      insecureIgnoreHostKey: router.insecureIgnoreHostKey,
+    });
+  } catch (err) {
+    if (!(err instanceof InvalidConnectionOptionsError)) throw err;
+    throw new InvalidConnectionOptionsError(err.issues.map((issue) => inInventoryWords(issue, router)));
+  }
+}
+
+/** The transport's wording names its own options; an inventory has other keys, and no trustOnFirstUse or password. */
+function inInventoryWords(issue: ConnectionIssue, router: InventoryRouter): ConnectionIssue {
+  switch (issue.code) {
+    case "host-key-required":
+      return {
+        ...issue,
+        message:
+          "is required: set hostKey to the router's SHA256 fingerprint (ssh-keyscan -t ed25519 HOST | ssh-keygen -lf -), " +
+          "or insecureIgnoreHostKey: true to skip verification (unsafe)",
+      };
+    case "host-key-exclusive":
+      return { ...issue, path: "insecureIgnoreHostKey", message: "and hostKey exclude each other: set one of them" };
+    case "auth-required":
+      return {
+        ...issue,
+        path: "identityFile",
+        message: "no way to log in: set identityFile (a private key file), privateKey (the key itself) or passwordEnv (an environment variable holding the password)",
+      };
+    case "key-unusable":
+      return {
+        ...issue,
+        path: router.identityFile ? "identityFile" : "privateKey",
+        message: `cannot be used (${issue.detail}): give an OpenSSH or PEM private key without a passphrase`,
+      };
+    default:
+      return issue;
+  }
 }

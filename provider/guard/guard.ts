@@ -149,6 +149,8 @@ const answerOf = (step: Step): Answer =>
 class Window {
   /** What the router's tools said while applying (fw4's warnings, nft's errors): part of any failure message. */
   private applyOutput = "";
+  /** What the router's restore said went wrong (one problem a line); empty when it put everything back. */
+  private restoreReport = "";
 
   constructor(
     private readonly shell: RouterShell,
@@ -207,6 +209,8 @@ class Window {
             throw new GuardError(`${shell.router}: transaction ${txid} of ${change.description} is in phase ${step.phase} without holding the router; check it with \`openwrt-offload snapshots\`.`, txid, false);
           case "restored":
             failure = soaked && guard.soakSeconds > 0 ? step.problems.map((p) => `after ${guard.soakSeconds} s of soak: ${p}`) : step.problems;
+            // The restore ran in this exec, after the sections: what it printed there is what it could not put back.
+            this.restoreReport = result.stdout.slice(Math.max(0, probe.endOf(result.stdout))).split("\n").filter((l) => l.trim() && !l.startsWith("restored ")).join("\n");
             break;
           case "soak":
             soaked = true;
@@ -278,7 +282,8 @@ class Window {
       message = `${change.description} was not applied (${reason}${cause ? `: ${cause}` : ""}); nothing was changed`;
     } else if (reason === "verify-failed" && failure) {
       message =
-        `${change.description} was applied but did not pass verification, so it was restored${at}: ${holds} (files verified identical to the snapshot). ` +
+        `${change.description} was applied but did not pass verification, so it was restored${at}: ` +
+        (this.restoreReport ? `${holds}, but the restore reported: ${this.restoreReport.split("\n").join("; ")}. ` : `${holds} (files verified identical to the snapshot). `) +
         `Checked: ${change.checks.concat(guard.healthChecks.map((h) => `health check "${h.name}"`)).join("; ")}. Failed: ${failure.join("; ")}.` +
         (this.applyOutput ? ` While applying, the router said: ${this.applyOutput.slice(-400)}` : "");
     } else if (reason === "boot") {

@@ -96,7 +96,7 @@ put_back() {
 	return $bad
 }
 put_kernel() {
-	local bad=0 ft
+	local bad=0 ft out
 	# fw4's reload exits 0 even when nft rejects the ruleset, so first ask whether it would load. A flowtable
 	# whose flags changed cannot be redefined in place (nor passed by a restart's check): the forward chain lets
 	# go of every flowtable, they go, and the reload builds the ones the files declare.
@@ -106,7 +106,8 @@ put_kernel() {
 	fi
 	/etc/init.d/firewall reload >/dev/null 2>&1 || /etc/init.d/firewall restart >/dev/null 2>&1 ||
 		{ echo "the firewall did not start from the restored config"; bad=1; }
-	if command -v fw4 >/dev/null && ! fw4 -q check; then echo "the kernel does not take the restored firewall config"; bad=1; fi
+	# nft's own words say which file and line it rejects; the restore's report is read one line at a time.
+	if command -v fw4 >/dev/null && ! out=$(fw4 check 2>&1); then echo "the kernel does not take the restored firewall config: fw4 check says: $(printf '%s' "$out" | tr -s '\n\t' '  ')"; bad=1; fi
 	for ft in $(flowtables); do
 		grep -qx "t $ft" "$G/tx/$1/manifest" || nft delete flowtable inet fw4 "$ft" || { echo "flowtable $ft stays in the kernel"; bad=1; }
 	done

@@ -22,11 +22,11 @@ export interface RollbackPlan {
 }
 
 export async function planRollback(shell: RouterShell, to: string | undefined): Promise<RollbackPlan> {
-  if (to !== undefined && !isTxid(to)) throw new Error(`not a transaction id: ${JSON.stringify(to)} (see openwrt-offload snapshots)`);
+  if (to !== undefined && !isTxid(to)) throw new Error(`--to ${JSON.stringify(to)} is not a transaction id: take one from \`openwrt-offload snapshots\` (like 20260101T120000.000Z-1a2b3c)`);
   const snaps = await listSnapshots(shell);
   const target = to ? snaps.find((s) => s.txid === to) : snaps.find((s) => s.result.startsWith("confirmed"));
   if (!target) {
-    throw new Error(to ? `no snapshot ${to} on ${shell.router} (see openwrt-offload snapshots)` : `nothing to roll back on ${shell.router}: no confirmed change is kept`);
+    throw new Error(to ? `--to ${to}: ${shell.router} keeps no snapshot of that transaction; \`openwrt-offload snapshots\` lists those it keeps` : `nothing to roll back on ${shell.router}: no confirmed change is kept`);
   }
   if (target.result === "") throw new Error(`${target.txid} on ${shell.router} is still waiting for confirmation; it is restored by itself if it is not confirmed`);
   if (!target.result.startsWith("confirmed")) throw new Error(`${target.txid} on ${shell.router} was never applied or is already undone (${target.result.split(" ")[0]}); nothing to roll back`);

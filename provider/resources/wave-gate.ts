@@ -3,6 +3,8 @@ import { changedKeys, checkInputs, jsonSafe } from "./common";
 
 const OK = new Set(["unchanged", "confirmed"]);
 
+const routers = (n: number) => `${n} router${n === 1 ? "" : "s"}`;
+
 export interface WaveGateOutputs extends WaveGateInputs {
   failures: number;
   /** Why the rollout stops after this wave ("" to go on). */
@@ -21,11 +23,11 @@ function evaluate(inputs: WaveGateInputs): WaveGateOutputs {
     note = `wave ${inputs.wave} did not start`;
   } else if (failures > inputs.failureBudget) {
     haltedAfter =
-      `fleet ${inputs.fleet}, wave ${inputs.wave}: ${failures} router(s) failed so far, over the failure budget of ${inputs.failureBudget}; ` +
+      `fleet ${inputs.fleet}, wave ${inputs.wave}: ${routers(failures)} failed so far, over the failure budget of ${inputs.failureBudget}; ` +
       `later waves were not started. Failed in this wave: ${which || "none"}. Each failed router was left unchanged or restored by its guard.`;
-    note = `wave ${inputs.wave} failed: ${failed.length} of ${inputs.results.length} router(s) ${failed.map((r) => r.status).join("/")}, over the budget of ${inputs.failureBudget}`;
+    note = `wave ${inputs.wave} failed: ${failed.length} of ${routers(inputs.results.length)} ${failed.map((r) => r.status).join("/")}, over the budget of ${inputs.failureBudget}`;
   } else if (failed.length > 0) {
-    note = `wave ${inputs.wave} passed: ${failed.length} of ${inputs.results.length} router(s) ${[...new Set(failed.map((r) => r.status))].join("/")}, within the budget of ${inputs.failureBudget}`;
+    note = `wave ${inputs.wave} passed: ${failed.length} of ${routers(inputs.results.length)} ${[...new Set(failed.map((r) => r.status))].join("/")}, within the budget of ${inputs.failureBudget}`;
   } else {
     note = `wave ${inputs.wave} passed`;
   }

@@ -6,6 +6,8 @@ export {
   routerLabel,
   InvalidConnectionOptionsError,
   Secret,
+  type ConnectionIssue,
+  type ConnectionIssueCode,
   type ConnectionOptions,
   type ConnectionOptionsInput,
 } from "./options";

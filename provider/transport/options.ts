@@ -54,7 +54,7 @@ export const connectionOptionsSchema = z
     /** Pinned SHA256 fingerprint of the router's host key. */
     hostKey: z
       .string()
-      .refine((v) => FINGERPRINT_PATTERN.test(v) || PUBLIC_KEY_PATTERN.test(v.trim()), FINGERPRINT_HINT)
+      .refine((v) => FINGERPRINT_PATTERN.test(v) || PUBLIC_KEY_PATTERN.test(v.trim()), { message: FINGERPRINT_HINT, params: { code: "host-key-format" } })
       .transform(pinnedFingerprint)
       .optional(),
     /** Accept whatever key the router presents and report it (pin it afterwards). */
@@ -78,6 +78,7 @@ export const connectionOptionsSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["hostKey"],
+        params: { code: "host-key-required" },
         message:
           "a host-key mode is required: set hostKey to the router's SHA256 fingerprint " +
           "(ssh-keyscan -t ed25519 HOST | ssh-keygen -lf -), or trustOnFirstUse: true to accept the first key seen and " +
@@ -87,6 +88,7 @@ export const connectionOptionsSchema = z
       ctx.addIssue({
         code: "custom",
         path: [modes[1]],
+        params: { code: "host-key-exclusive" },
         message: `hostKey, trustOnFirstUse and insecureIgnoreHostKey are exclusive; set exactly one (got ${modes.join(" and ")})`,
       });
     }
@@ -94,13 +96,14 @@ export const connectionOptionsSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["password"],
+        params: { code: "auth-required" },
         message:
           'no authentication method: set password (may be "" for a router without one), privateKey, or agentSocketPath ' +
           "(an ssh-agent socket path such as process.env.SSH_AUTH_SOCK)",
       });
     }
     if (options.privateKeyPassword !== undefined && options.privateKey === undefined) {
-      ctx.addIssue({ code: "custom", path: ["privateKeyPassword"], message: "privateKeyPassword needs privateKey" });
+      ctx.addIssue({ code: "custom", path: ["privateKeyPassword"], params: { code: "passphrase-without-key" }, message: "privateKeyPassword needs privateKey" });
     }
     if (options.privateKey !== undefined) {
       // Parsing here turns a bad key or passphrase into a field error at validation time instead of a connect failure.
@@ -109,6 +112,7 @@ export const connectionOptionsSchema = z
         ctx.addIssue({
           code: "custom",
           path: ["privateKey"],
+          params: { code: "key-unusable", detail: redactSecrets(parsed.message, options) },
           message: `privateKey cannot be used: ${redactSecrets(parsed.message, options)}`,
         });
       }
@@ -133,10 +137,24 @@ export function routerLabel(user: string, host: string, port: number): string {
   return `${user}@${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
-export class InvalidConnectionOptionsError extends Error {
-  readonly issues: readonly { path: string; message: string }[];
+/**
+ * The failures a caller with its own names for these options (the CLI's flags, the inventory's keys)
+ * rewords: each says what is wrong, not in whose words.
+ */
+export type ConnectionIssueCode = "host-key-required" | "host-key-format" | "host-key-exclusive" | "auth-required" | "passphrase-without-key" | "key-unusable";
 
-  constructor(issues: readonly { path: string; message: string }[]) {
+export interface ConnectionIssue {
+  path: string;
+  message: string;
+  code?: ConnectionIssueCode;
+  /** key-unusable: why the key parser refused it (redacted). */
+  detail?: string;
+}
+
+export class InvalidConnectionOptionsError extends Error {
+  readonly issues: readonly ConnectionIssue[];
+
+  constructor(issues: readonly ConnectionIssue[]) {
     super(`invalid connection options:\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join("\n")}`);
     this.name = "InvalidConnectionOptionsError";
     this.issues = issues;
@@ -148,7 +166,10 @@ export function parseConnectionOptions(input: unknown): ConnectionOptions {
   const result = connectionOptionsSchema.safeParse(input);
   if (!result.success) {
     throw new InvalidConnectionOptionsError(
-      result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(options)", message: issue.message })),
+      result.error.issues.map((issue) => {
+        const params = (issue.code === "custom" ? issue.params : undefined) as { code?: ConnectionIssueCode; detail?: string } | undefined;
+        return { path: issue.path.join(".") || "(options)", message: issue.message, ...(params?.code ? { code: params.code } : {}), ...(params?.detail ? { detail: params.detail } : {}) };
+      }),
     );
   }
   return result.data;

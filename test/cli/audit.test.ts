@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -42,7 +43,7 @@ beforeAll(async () => {
     { name: "r6220-wrong-key", router: mt2305, hostKey: x86.hostKeyFingerprint },
   ]);
   json = await runCli(["audit", "--inventory", inventory, "--json", "--html", path.join(dir, "report.html"), "--concurrency", "3"]);
-  records = JSON.parse(json.stdout) as AuditRecord[];
+  records = (JSON.parse(json.stdout) as { routers: AuditRecord[] }).routers;
 }, 60_000);
 
 afterAll(async () => {
@@ -65,13 +66,28 @@ describe("audit --json", () => {
     expect(json.stderr).toMatch(/7 routers: 5 audited, 2 failed/);
     expect(json.stderr).toMatch(/failed: bpi-gone \(127\.0\.0\.1:\d+\): unreachable: connect: .*ECONNREFUSED/);
     expect(json.stderr).toMatch(/failed: r6220-wrong-key .*host-key-mismatch: connect: host key mismatch/);
+    // Each failure an operator meets first: what happened and the fix, in the inventory's own keys.
+    expect(json.stderr).toMatch(
+      /^ {2}fix for bpi-gone: nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\)\. Fix: check the port in the router's host and port in the inventory, and that the router's SSH server \(dropbear\) is running\.$/m,
+    );
+    expect(json.stderr).toMatch(/^ {2}fix for r6220-wrong-key: 127\.0\.0\.1:\d+ presented host key SHA256:\S+, not the pinned SHA256:\S+\. Fix: .* pin it with hostKey; otherwise/m);
+    expect(byName("bpi-gone").fix).toMatch(/^nothing accepts connections at /);
+    expect(byName("r6220").fix).toBeNull();
     expect(json.stderr).toMatch(/wrote the HTML report to /);
+  });
+
+  test("one document: schema, version, when, and what the audit was run with", () => {
+    const doc = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(Object.keys(doc)).toEqual(["schema", "schemaVersion", "generatedAt", "inventory", "policy", "sqmPolicy", "routers"]);
+    expect(doc).toMatchObject({ schema: "openwrt-offload/audit", schemaVersion: 1, inventory, policy: "auto", sqmPolicy: "software" });
+    expect(new Date(doc.generatedAt as string).toISOString()).toBe(doc.generatedAt);
   });
 
   test("every record has the same keys, null where the router could not be read", () => {
     const keys = Object.keys(records[0]).sort();
     for (const r of records) expect(Object.keys(r).sort()).toEqual(keys);
-    expect(byName("bpi-gone")).toMatchObject({ capability: null, configuredMode: null, runningMode: null, recommendation: null, conflicts: [{ kind: "unreachable" }] });
+    expect(byName("bpi-gone")).toMatchObject({ capability: null, configuredMode: null, runningMode: null, recommendation: null, conflicts: [{ kind: "unreachable" }], drift: [], guard: null, flows: null });
+    expect(byName("r6220")).toMatchObject({ drift: [{ class: "not-applied" }], guard: null, flows: { total: 0, software: 0, hardware: 0 } });
     expect(byName("r6220-wrong-key").error).toMatch(/expected SHA256:\S+ \(hostKey\), seen SHA256:/);
     expect(byName("hap-ac2").labels).toEqual({ site: "ams" });
   });
@@ -97,8 +113,8 @@ describe("audit --json", () => {
   });
 
   test("recommendations follow the auto policy and say why", () => {
-    expect(byName("r6220").recommendation).toEqual({ mode: "hardware", reason: "ramips/mt7621 has a flow engine", change: true });
-    expect(byName("mi4a-sqm").recommendation).toEqual({ mode: "software", reason: 'SQM instance "wan" on wan shapes the uplink; hardware offload would bypass it', change: true });
+    expect(byName("r6220").recommendation).toEqual({ mode: "hardware", reason: "ramips/mt7621 has a flow engine", source: "policy", change: true });
+    expect(byName("mi4a-sqm").recommendation).toEqual({ mode: "software", reason: 'SQM instance "wan" on wan shapes the uplink; hardware offload would bypass it', source: "policy", change: true });
     expect(byName("hap-ac2").recommendation).toMatchObject({ mode: "software", reason: "ipq40xx/mikrotik has no flow engine usable by nftables" });
     expect(byName("archer-c6").recommendation?.mode).toBe("software");
   });
@@ -144,20 +160,21 @@ describe("audit (table)", () => {
     const res = await runCli(["audit", "--inventory", healthy, "--json", "--sqm-policy", "off"]);
     expect(res.code).toBe(0);
     expect(res.stderr).toBe("");
-    const [r6220, mi4a] = JSON.parse(res.stdout) as AuditRecord[];
-    expect(r6220.recommendation).toEqual({ mode: "software", reason: "set for this router in the inventory", change: true });
-    expect(mi4a.recommendation).toEqual({ mode: "off", reason: 'SQM instance "wan" on wan shapes the uplink and sqmPolicy is "off"', change: false });
+    const [r6220, mi4a] = (JSON.parse(res.stdout) as { routers: AuditRecord[] }).routers;
+    expect(r6220.recommendation).toEqual({ mode: "software", reason: "set for this router in the inventory", source: "inventory", change: true });
+    expect(mi4a.recommendation).toEqual({ mode: "off", reason: 'SQM instance "wan" on wan shapes the uplink and sqmPolicy is "off"', source: "policy", change: false });
   });
 });
 
 describe("audit --html", () => {
   const file = () => path.join(dir, "report.html");
 
-  test("is one self-contained page: inline CSS, no scripts, nothing fetched, every router's name escaped into it", () => {
+  test("is one self-contained page: inline CSS and script, nothing fetched, every router's name escaped into it", () => {
     const html = fs.readFileSync(file(), "utf8");
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toMatch(/<style>/);
-    expect(html).not.toMatch(/<script|<link|src=|url\(|@import/i);
+    expect(html).toMatch(/<script>/);
+    expect(html).not.toMatch(/<link|src=|url\(|@import/i);
     for (const r of records) expect(html).toContain(`<h2>${r.name}</h2>`);
   });
 
@@ -183,14 +200,19 @@ describe("audit --html", () => {
         await page.goto(pathToFileURL(file()).href, { waitUntil: "load" });
 
         expect(await page.title()).toBe("Flow offload audit: 7 routers");
-        for (const r of records) await expect(page.getByRole("heading", { name: r.name, exact: true }).isVisible()).resolves.toBe(true);
+        for (const r of records) await expect(page.locator(`#fleet tbody tr[data-name="${r.name}"]`).isVisible()).resolves.toBe(true);
         const stat = async (label: string) => (await page.locator(".stat", { hasText: label }).locator(".value").textContent())?.trim();
         expect(await stat("routers")).toBe("7");
         expect(await stat("not reachable or readable")).toBe("2");
         expect(await stat("with conflicts")).toBe("3");
         // Problems first: the two routers that could not be read open the list.
-        expect(await page.locator("article.router h2").allTextContents()).toEqual(["bpi-gone", "r6220-wrong-key", "hap-ac2", "x86-full", "mi4a-sqm", "archer-c6", "r6220"]);
+        expect(await page.locator("#fleet tbody tr").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.name))).toEqual(["bpi-gone", "r6220-wrong-key", "hap-ac2", "x86-full", "mi4a-sqm", "archer-c6", "r6220"]);
+        // A card shows only for the router picked in the table.
+        await expect(page.locator("#router-mi4a-sqm").isVisible()).resolves.toBe(false);
+        await page.locator(`#fleet tbody tr[data-name="mi4a-sqm"]`).click();
         await expect(page.locator("#router-mi4a-sqm .conflicts").textContent()).resolves.toMatch(/sqm\s*SQM instance "wan" shapes wan/);
+        await page.locator(`#fleet tbody tr[data-name="r6220"]`).click();
+        await expect(page.locator("#router-mi4a-sqm").isVisible()).resolves.toBe(false);
         await expect(page.locator("#router-r6220 .reason", { hasText: "Recommendation" }).textContent()).resolves.toBe("Recommendation: switch from off to hardware: ramips/mt7621 has a flow engine.");
         // Kept after the run, for a person to look at.
         await page.screenshot({ path: path.join(os.tmpdir(), "openwrt-offload-audit-report.png"), fullPage: true });

@@ -36,7 +36,11 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const parse = (stdout: string) => JSON.parse(stdout) as DriftRecord[];
+const parse = (stdout: string) => {
+  const doc = JSON.parse(stdout) as { schema: string; schemaVersion: number; routers: DriftRecord[] };
+  expect(doc).toMatchObject({ schema: "openwrt-offload/drift", schemaVersion: 1 });
+  return doc.routers;
+};
 const classes = (records: DriftRecord[]) => Object.fromEntries(records.map((r) => [r.name, r.status === "drift" ? r.drift.map((d) => d.class) : r.status]));
 
 function stackExport(resources: object[]): string {
@@ -88,10 +92,19 @@ test("a LuCI edit on a router this project manages and someone's staged change o
   await onRouter(fleet[R6220], "uci set firewall.@defaults[0].flow_offloading=1; uci commit firewall; fw4 reload");
   await onRouter(fleet[X86], "uci set firewall.@defaults[0].syn_flood=0");
 
-  const [json, table] = await Promise.all([runCli(["drift", "--inventory", inventory, "--json"]), runCli(["drift", "--inventory", inventory])]);
+  const html = path.join(dir, "drift.html");
+  const [json, table] = await Promise.all([runCli(["drift", "--inventory", inventory, "--json", "--html", html]), runCli(["drift", "--inventory", inventory])]);
   expect(json.code).toBe(2);
   const records = parse(json.stdout);
   expect(classes(records)).toEqual({ r6220: ["local-edit"], x86: ["pending-changes"], "hap-ac2": "in-sync", mi4a: "in-sync" });
+  // The guard's last word on r6220: putting the original values back (the delete), confirmed.
+  expect(records[R6220].guard).toMatchObject({ state: "confirmed", reason: null, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+  expect(records[X86]).toMatchObject({ guard: null, flows: { total: 0, software: 0, hardware: 0 } });
+  expect(json.stderr).toBe(`wrote the HTML report to ${html}\n`);
+  const page = fs.readFileSync(html, "utf8");
+  expect(page).toContain("<title>Flow offload drift: 4 routers</title>");
+  expect(page).toMatch(/<tr class="warn" data-name="r6220" [^>]*data-drift="local-edit" data-guard="confirmed"/);
+  expect(page).toMatch(/<tr class="ok" data-name="mi4a" [^>]*data-drift="none" data-guard="none"/);
   expect(records[R6220]).toMatchObject({
     declared: { mode: "off", source: "inventory", reason: "set for this router in the inventory" },
     configuredMode: "software",

@@ -22,7 +22,8 @@ test("the demo walks through audit, preview, waves, drift and the guard, and exi
   expect(out).toMatch(/pulumi refresh: drift on .*edge-r1-mt7621-23\.05-offload.*edge-r6-filogic-25\.12-offload/);
   expect(out).toMatch(/r1-mt7621-23\.05 .*local-edit/);
   expect(out).toMatch(/r6-filogic-25\.12 .*runtime-fallback/);
-  expect(out).toMatch(/openwrt-offload drift exited 2/);
+  expect(out).toMatch(/openwrt-offload drift exited 2 \(0 none, 2 drift, 1 error\); report: .*drift\.html/);
+  expect(out).toMatch(/report refreshed after the repair: .*drift\.html/);
   expect(out).toMatch(/r1-mt7621-23\.05 +1 +hardware +hardware +confirmed/);
   // Every table agrees with every message printed before it in its step.
   const byStep = steps(out);

@@ -93,7 +93,7 @@ describe("OffloadFleet", () => {
       // Forcing hardware on x86 is refused before any write; with a budget of 0 the fleet stops there.
       const { summary } = await up(inventoryFor(routers, { 0: "hardware" }), { waveSize: "1", failureBudget: "0" });
       expect(summary.ok).toBe(false);
-      expect(summary.error ?? summary.resources.find((r) => r.error)?.error).toMatch(/wave 1: 1 router\(s\) failed so far, over the failure budget of 0; later waves were not started.*r1-x86-64-23.05 \(refused\)/);
+      expect(summary.error ?? summary.resources.find((r) => r.error)?.error).toMatch(/wave 1: 1 router failed so far, over the failure budget of 0; later waves were not started.*r1-x86-64-23.05 \(refused\)/);
       // The outputs were recorded before the verdict failed the up: each router as it is now.
       const rows = (summary.outputs.summary as { name: string; modeRunning: string; guard: string }[]).map((s) => [s.name, s.modeRunning, s.guard]);
       expect(rows).toEqual([
@@ -102,7 +102,7 @@ describe("OffloadFleet", () => {
         ["r3-mt7621-23.05", "off", "not-started"],
       ]);
       expect(summary.outputs.waves).toEqual([
-        "wave 1 failed: 1 of 1 router(s) refused, over the budget of 0",
+        "wave 1 failed: 1 of 1 router refused, over the budget of 0",
         "wave 2 did not start",
         "wave 3 did not start",
       ]);

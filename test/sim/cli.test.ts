@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { runCli } from "../cli/fleet";
 import { parseConnectionOptions } from "../../provider/transport";
 import { readFacts } from "../../provider/device/facts";
 import { routerShell } from "../../provider/device/shell";
@@ -58,6 +60,37 @@ describe("openwrt-offload sim", () => {
     child.kill("SIGTERM");
     expect(await exitOf(child)).toBe(0);
   });
+
+  test("--count with --state-dir and --inventory: audit and drift work on what it wrote; a restart is the same fleet", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sim-fleet-"));
+    const inventory = path.join(dir, "fleet.yaml");
+    const args = ["--count", "2", "--profiles", "mt7621-23.05,x86-64-23.05", "--state-dir", path.join(dir, "state"), "--inventory", inventory];
+    try {
+      const first = await startSim(args);
+      const firstKeys = fs.readFileSync(inventory, "utf8").match(/hostKey: \S+/g);
+      expect(fs.readdirSync(path.join(dir, "state")).sort()).toEqual(["r1-mt7621-23.05", "r2-x86-64-23.05"]);
+      expect(fs.statSync(path.join(dir, "keys/r1-mt7621-23.05")).mode & 0o777).toBe(0o600);
+      const audit = await runCli(["audit", "--inventory", inventory, "--json"]);
+      expect(audit.code).toBe(0);
+      expect((JSON.parse(audit.stdout) as { routers: { name: string; status: string; labels: object }[] }).routers).toEqual([
+        expect.objectContaining({ name: "r1-mt7621-23.05", status: "ok", labels: { profile: "mt7621-23.05" } }),
+        expect.objectContaining({ name: "r2-x86-64-23.05", status: "ok", labels: { profile: "x86-64-23.05" } }),
+      ]);
+      first.child.kill("SIGINT");
+      expect(await exitOf(first.child)).toBe(0);
+      // The flash stays: a router's state and its host key outlive the process.
+      expect(fs.existsSync(path.join(dir, "state/r1-mt7621-23.05/root/etc/config/firewall"))).toBe(true);
+
+      const again = await startSim(args);
+      expect(fs.readFileSync(inventory, "utf8").match(/hostKey: \S+/g)).toEqual(firstKeys);
+      const drift = await runCli(["drift", "--inventory", inventory]);
+      expect(drift.stdout).toMatch(/^2 routers: 0 in sync, 2 drifted, 0 failed$/m);
+      again.child.kill("SIGINT");
+      expect(await exitOf(again.child)).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test("--list-profiles, and clear errors for bad input", () => {
     const list = spawnSync(process.execPath, [CLI, "sim", "--list-profiles"], { encoding: "utf8" });

@@ -117,6 +117,18 @@ describe("guarded apply", () => {
     expect(await runtimeOf(sim)).toBe(oldRuntime);
   });
 
+  test("a restore the kernel does not take says so in nft's own words, instead of claiming all is well", async () => {
+    // The check breaks the firewall after the change passed its own fw4 check: a file outside the snapshot nft rejects.
+    const broken = { name: "break the firewall", command: "echo 'this is not nft' > /etc/nftables.d/99-broken.nft; exit 1" };
+    const err = await firewallDefaultsProvider.create(await defaultsInputs(connection, { healthChecks: [broken] })).catch((e) => e);
+    expect(err).toBeInstanceOf(GuardError);
+    expect(err.message).toMatch(
+      /so it was restored at .*: the router holds offload off again, but the restore reported: the kernel does not take the restored firewall config: fw4 check says: .*\/etc\/nftables\.d\/99-broken\.nft:1:1-4: Error: syntax error, unexpected string this is not nft \^\^\^\^\. Checked:/,
+    );
+    expect(err.message).not.toMatch(/files verified identical/);
+    unlocked(sim);
+  });
+
   test("a full overlay: refused before any change (the preview would have refused it too)", async () => {
     const inputs = await defaultsInputs(connection);
     sim.setFaults({ overlayFull: true });
@@ -285,8 +297,14 @@ describe("guarded apply", () => {
     expect(refused.stderr).toMatch(/another change holds this router \(\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}: FirewallDefaults: hardware offload, waiting for confirmation until/);
     expect((await pending).outs.runtime.mode).toBe("hardware");
     // Its window ended (confirmed, untouched by the refused rollback); now a rollback goes through.
-    const rolled = await openwrtCli(sim, ["rollback"]);
-    expect(rolled.stdout).toMatch(/put back software offload/);
+    const rolled = await openwrtCli(sim, ["rollback", "--json"]);
+    expect(JSON.parse(rolled.stdout)).toMatchObject({
+      schema: "openwrt-offload/rollback",
+      dryRun: false,
+      undoes: { description: "FirewallDefaults: hardware offload" },
+      putsBack: "software offload",
+      runningMode: "software",
+    });
     expect((await run(sim, "uci get firewall.@defaults[0].flow_offloading; uci -q get firewall.@defaults[0].flow_offloading_hw || echo absent")).stdout).toBe("1\nabsent\n");
   }, 30_000);
 });
@@ -347,6 +365,32 @@ describe("openwrt-offload snapshots / rollback", () => {
       await firewallDefaultsProvider.create(await defaultsInputs(connection, { flowOffloadingHw: false }));
       const listed = await openwrt("snapshots");
       expect(listed.stdout).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6} {2}FirewallDefaults: software offload {2}\[confirmed \d{4}-/);
+      const listedJson = JSON.parse((await openwrt("snapshots", ["--json"])).stdout);
+      expect(listedJson).toMatchObject({ schema: "openwrt-offload/snapshots", schemaVersion: 1, router: `root@127.0.0.1:${sim.port}`, snapshots: [{ description: "FirewallDefaults: software offload", restores: "offload off" }] });
+      expect(new Date(listedJson.generatedAt).toISOString()).toBe(listedJson.generatedAt);
+      const txid = listedJson.snapshots[0].txid as string;
+
+      // A dry run says what would be put back, file by file, and changes nothing.
+      const afterApply = snapshotFiles(sim);
+      const dry = await openwrt("rollback", ["--dry-run"]);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toBe(
+        `root@127.0.0.1:${sim.port}: would put back offload off (from before ${txid}: FirewallDefaults: software offload), then reload the firewall:\n` +
+          "  restore /etc/config/firewall\nnothing was changed (--dry-run)\n",
+      );
+      const dryJson = JSON.parse((await openwrt("rollback", ["--dry-run", "--json"])).stdout);
+      expect(dryJson).toMatchObject({
+        schema: "openwrt-offload/rollback",
+        schemaVersion: 1,
+        dryRun: true,
+        undoes: { txid, description: "FirewallDefaults: software offload" },
+        putsBack: "offload off",
+        entries: [{ kind: "f", path: "/etc/config/firewall" }],
+        runningMode: null,
+      });
+      expect(snapshotFiles(sim)).toEqual(afterApply);
+      expect((await openwrt("rollback", ["--dry-run", "--break-stale"])).stderr).toMatch(/option '--dry-run' cannot be used with option '--break-stale'/);
+
       const rolled = await openwrt("rollback");
       expect(rolled).toMatchObject({ code: 0, stdout: expect.stringMatching(/^root@127\.0\.0\.1:\d+: put back offload off \(from before .*: FirewallDefaults: software offload\); the firewall was reloaded\n$/) });
       expect(snapshotFiles(sim)).toEqual(oldFiles);

@@ -63,10 +63,22 @@ describe("inventory", () => {
       "17: colour: is not an inventory key (use defaults and routers)",
       expect.stringMatching(/^4: routers\[0\]\.port: Too big/),
       `7: routers[1].name: "edge-1" is already used at line 2; names must be unique`,
-      expect.stringMatching(/^11: routers\[2\]\.hostKey: a host-key mode is required/),
+      expect.stringMatching(/^11: routers\[2\]\.hostKey: is required: set hostKey to the router's SHA256 fingerprint .*or insecureIgnoreHostKey: true/),
       expect.stringMatching(/^14: routers\[3\]\.name: must be a name of letters/),
       expect.stringMatching(/^16: routers\[3\]\.mode: Invalid option/),
     ]);
+  });
+
+  test("the fixes suggested are settings an inventory accepts, and following them works", () => {
+    const bare = ["routers:", "  - name: edge-1", "    host: 192.0.2.1", ""].join("\n");
+    const issues = issuesOf(bare);
+    expect(issues).toEqual([
+      expect.stringMatching(/^2: routers\[0\]\.hostKey: is required: set hostKey .*, or insecureIgnoreHostKey: true to skip verification \(unsafe\)$/),
+      "2: routers[0].identityFile: no way to log in: set identityFile (a private key file), privateKey (the key itself) or passwordEnv (an environment variable holding the password)",
+    ]);
+    expect(issues.join("\n")).not.toMatch(/trustOnFirstUse|agentSocketPath|set password/);
+    expect(parseInventory(`${bare}    insecureIgnoreHostKey: true\n    passwordEnv: HOME\n`).routers).toHaveLength(1);
+    expect(issuesOf(`${bare}    hostKey: ${FP}\n    insecureIgnoreHostKey: true\n    passwordEnv: HOME\n`)).toEqual(["5: routers[0].insecureIgnoreHostKey: and hostKey exclude each other: set one of them"]);
   });
 
   test("YAML syntax errors carry their line", () => {

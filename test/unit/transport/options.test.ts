@@ -5,13 +5,14 @@ import {
   parseConnectionOptions,
   redactSecrets,
   Secret,
+  type ConnectionIssue,
   type ConnectionOptionsInput,
 } from "../../../provider/transport";
 
 const FP = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
 const base: ConnectionOptionsInput = { host: "192.0.2.1", password: "pw-123456", hostKey: FP };
 
-function issues(input: unknown): { path: string; message: string }[] {
+function issues(input: unknown): ConnectionIssue[] {
   try {
     parseConnectionOptions(input);
   } catch (error) {
@@ -58,6 +59,7 @@ describe("connection options", () => {
       {
         path: "trustOnFirstUse",
         message: "hostKey, trustOnFirstUse and insecureIgnoreHostKey are exclusive; set exactly one (got hostKey and trustOnFirstUse)",
+        code: "host-key-exclusive",
       },
     ]);
     expect(issues({ host: "r", password: "", trustOnFirstUse: true, insecureIgnoreHostKey: true })[0].path).toBe("insecureIgnoreHostKey");
@@ -73,9 +75,11 @@ describe("connection options", () => {
     const [issue] = issues({ host: "r", hostKey: FP });
     expect(issue.path).toBe("password");
     expect(issue.message).toMatch(/set password .*, privateKey, or agentSocketPath/);
+    expect(issue.code).toBe("auth-required");
     expect(issues({ ...base, privateKeyPassword: "p" })[0]).toEqual({
       path: "privateKeyPassword",
       message: "privateKeyPassword needs privateKey",
+      code: "passphrase-without-key",
     });
   });
 
