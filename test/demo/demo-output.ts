@@ -73,7 +73,7 @@ export function upDisagreements(lines: string[]): string[] {
   const problems: string[] = [];
   const waveFailed: boolean[] = [];
   for (const line of lines) {
-    const note = /wave (\d+) (passed|failed)(?:: (\d+) of (\d+) router\(s\))?/.exec(line);
+    const note = /wave (\d+) (passed|failed)(?:: (\d+) of (\d+) routers?)?/.exec(line);
     if (note) {
       const wave = Number(note[1]);
       const inWave = rows.filter((r) => r.wave === wave);

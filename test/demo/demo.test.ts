@@ -35,7 +35,7 @@ test("the demo walks through audit, preview, waves, drift and the guard, and exi
 test("the agreement check catches a table from the last successful outputs and a refresh that calls everything drift", () => {
   const staleUp = [
     "  ✓ wave 1 passed",
-    "  ✗ wave 3 failed: 2 of 3 router(s) refused/restored, over the budget of 1",
+    "  ✗ wave 3 failed: 2 of 3 routers refused/restored, over the budget of 1",
     "  pulumi up failed: fleet edge, wave 3: … r6-filogic-25.12 (refused): … r7-mt7621-unstable-hw (restored): …",
     "  router                 wave  requested  running   guard      drift",
     "  r1-mt7621-23.05        1     hardware   hardware  confirmed  none",
@@ -44,7 +44,7 @@ test("the agreement check catches a table from the last successful outputs and a
     "  r7-mt7621-unstable-hw  3     hardware   off       restored   guard-restored",
   ];
   expect(upDisagreements(staleUp)).toEqual([
-    '"✗ wave 3 failed: 2 of 3 router(s) refused/restored, over the budget of 1" but the table has 1 of 3 failed in wave 3',
+    '"✗ wave 3 failed: 2 of 3 routers refused/restored, over the budget of 1" but the table has 1 of 3 failed in wave 3',
     "the up's error says r6-filogic-25.12 refused, its row says confirmed",
   ]);
   const loudRefresh = [

@@ -57,7 +57,7 @@ describeIf(pulumiCliAvailability(), "two stacks writing one router at once, thro
         expect(log[1].split(" ")[2]).toBe(txid);
 
         // The loser's error names it, and says nothing was changed.
-        expect(loser.result.output).toMatch(/wave 1: 1 router\(s\) failed so far, over the failure budget of 0/);
+        expect(loser.result.output).toMatch(/wave 1: 1 router failed so far, over the failure budget of 0/);
         expect(loser.result.output).toContain(`another change holds this router (${txid}: FirewallDefaults: ${winner.mode} offload, waiting for confirmation until`);
         expect(loser.result.output).toMatch(/Nothing was changed/);
 

@@ -250,7 +250,7 @@ describeWithRouterVm("real kernel (router VM)", () => {
       // This flowtable was loaded as `lanwan` (a Flowtable's files); fw4 itself calls its own `ft`, and only `ft` is
       // FirewallDefaults' offloading. Renamed in the kernel's answer, it reads as fw4's fallback would.
       const asFw4 = (section: { rc: number; out: string }) => ({ ...section, out: section.out.replaceAll("lanwan", "ft") });
-      const facts = factsFromProbe({ ...probe, firewall: { rc: 0, out: "fw4" }, flowtables: asFw4(probe.flowtables), forwardRules: asFw4(probe.forwardRules) });
+      const facts = factsFromProbe({ ...probe, firewall: { rc: 0, out: "fw4" }, flowtables: asFw4(probe.flowtables), forwardChain: asFw4(probe.forwardChain) });
       expect(facts.offload.runtime.modules).toEqual(expect.arrayContaining(["nf_flow_table", "nf_flow_table_inet", "nft_flow_offload"]));
       expect(facts.offload.runtime.flowtables.map((f) => [f.name, f.hwOffload])).toEqual([["ft", false]]);
       expect(runningMode(facts)).toBe("software");
