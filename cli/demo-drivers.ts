@@ -54,7 +54,12 @@ export async function findPulumiCli(log: (line: string) => void): Promise<{ cli?
   if (!tools) return { reason: "tools/pulumi is not here (not a checkout of the repository)" };
   const availability = tools.pulumiCliAvailability();
   if (!availability.ok) return { reason: availability.reason };
-  return { cli: await tools.ensurePulumiCli({ log }) };
+  try {
+    return { cli: await tools.ensurePulumiCli({ log }) };
+  } catch (err) {
+    // The demo still runs, on cli/engine, and says why; the build's log is named in the message.
+    return { reason: `it could not be provisioned: ${(err as Error).message.split("\n")[0]}` };
+  }
 }
 
 /** cli/engine: the program in this process under mocks, the real dynamic-provider plugin, a JSON state file. */

@@ -213,11 +213,21 @@ function goProxy(env = process.env) {
     return url.replace(/\/+$/, "");
 }
 
-/** Verifies a golang.org/toolchain zip against its h1 hash and unpacks it into dir, keeping file modes. */
-const UNPACK_GO_ZIP = `
-import base64, hashlib, os, sys, zipfile
-archive, expected, dest = sys.argv[1:4]
-z = zipfile.ZipFile(archive)
+/**
+ * Downloads a golang.org/toolchain zip, verifies it against its h1 hash and unpacks it, keeping file modes. In
+ * python3 (on the fresh-machine list) because its HTTPS client trusts the system's CA store, as curl and apt do,
+ * where Node's fetch trusts only the CAs built into Node (a TLS-inspecting egress proxy breaks it).
+ */
+const FETCH_GO_ZIP = `
+import base64, hashlib, io, os, sys, urllib.error, urllib.request, zipfile
+url, expected, dest = sys.argv[1:4]
+try:
+    data = urllib.request.urlopen(url, timeout=120).read()
+except urllib.error.HTTPError as e:
+    sys.exit("HTTP %d" % e.code)
+except (urllib.error.URLError, OSError) as e:
+    sys.exit(str(getattr(e, "reason", e)))
+z = zipfile.ZipFile(io.BytesIO(data))
 files = sorted(n for n in z.namelist() if not n.endswith("/"))
 listing = "".join("%s  %s\\n" % (hashlib.sha256(z.read(n)).hexdigest(), n) for n in files)
 got = "h1:" + base64.b64encode(hashlib.sha256(listing.encode()).digest()).decode()
@@ -233,8 +243,8 @@ for n in files:
 
 /**
  * A directory holding a `go` recent enough for tools/pulumi/go.mod: the one on PATH, else GO_TOOLCHAIN fetched from
- * the Go module proxy into .cache/go/<version> once (about 70 MB, verified against its pinned hash, unpacked with
- * python3), saying so in one line.
+ * the Go module proxy into .cache/go/<version> once (about 70 MB, verified against its pinned hash), saying so in one
+ * line. Asynchronous: the demo's simulated routers are served by the calling process meanwhile.
  */
 async function ensureGo({ log = () => {}, env = process.env } = {}) {
     const system = usableSystemGo(env);
@@ -250,12 +260,11 @@ async function ensureGo({ log = () => {}, env = process.env } = {}) {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
     try {
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`fetching ${url}: HTTP ${response.status}`);
-        const archive = path.join(tmp, "toolchain.zip");
-        fs.writeFileSync(archive, Buffer.from(await response.arrayBuffer()));
-        const unpack = childProcess.spawnSync("python3", ["-c", UNPACK_GO_ZIP, archive, GO_TOOLCHAIN.h1[platform], path.join(tmp, "go")], { encoding: "utf8" });
-        if (unpack.status !== 0) throw new Error(`unpacking ${url}: ${unpack.error?.message || unpack.stderr.trim()}`);
+        await new Promise((resolve, reject) => {
+            childProcess.execFile("python3", ["-c", FETCH_GO_ZIP, url, GO_TOOLCHAIN.h1[platform], path.join(tmp, "go")], (err, _stdout, stderr) =>
+                err ? reject(new Error(`fetching ${url}: ${stderr.trim() || err.message}`)) : resolve(),
+            );
+        });
         fs.rmSync(dir, { recursive: true, force: true });
         fs.renameSync(path.join(tmp, "go"), dir);
     } finally {
