@@ -83,9 +83,9 @@ export async function runDemo(keep: boolean): Promise<number> {
     unstable.stopLoad();
     await printOutcome(driver, repair);
     // A report written before the repair would show a fleet that no longer exists.
-    const before = fs.statSync(driftReport).mtimeMs;
+    const before = modifiedAt(driftReport);
     await cli(["drift", "--inventory", inventory, "--html", driftReport], { quiet: true });
-    say(fs.statSync(driftReport).mtimeMs > before ? `  report refreshed after the repair: ${driftReport}` : paint("red", `  the report could not be refreshed: ${driftReport} is from before the repair`));
+    say(modifiedAt(driftReport) > before ? `  report refreshed after the repair: ${driftReport}` : paint("red", `  the report could not be refreshed: ${driftReport} is missing or from before the repair`));
     say(`\n${paint(["bold", "green"], "Done.")} Everything ran on simulated routers on loopback; state and reports are in ${work}`);
     if (keep) {
       say("The fleet keeps running; press Ctrl-C to stop it.");
@@ -99,6 +99,11 @@ export async function runDemo(keep: boolean): Promise<number> {
     await getPool().closeAll();
     await Promise.all(routers.map((r) => r.stop()));
   }
+}
+
+/** 0 when the file is not there (the drift command failed before writing it). */
+function modifiedAt(file: string): number {
+  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
 }
 
 function nameOf(i: number): string {
