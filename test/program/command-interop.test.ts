@@ -1,4 +1,3 @@
-import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import { createRequire } from "module";
 import * as os from "os";
@@ -8,6 +7,9 @@ import { remote } from "@pulumi/command";
 import { utils } from "ssh2";
 import * as openwrt from "pulumi-openwrt-offload";
 import { startSimulatedRouter, type SimulatedRouter } from "pulumi-openwrt-offload/sim";
+import { shellQuote } from "../../provider/transport";
+import { generateKeyPair } from "../../sim/keys";
+import { startTestSshAgent } from "../helpers/ssh-agent";
 
 /**
  * examples/command-interop without @pulumi/command's provider plugin (which cannot be had here: see
@@ -131,11 +133,11 @@ describe("examples/command-interop: remote.Command gets Router.connection as @pu
   }, 60_000);
 
   test("an encrypted key: privateKeyPassword passes through under @pulumi/command's name", async () => {
-    const keyFile = path.join(work, "encrypted");
-    fs.writeFileSync(keyFile, sim.privateKey, { mode: 0o600 });
-    execFileSync("ssh-keygen", ["-q", "-p", "-P", "", "-N", "key passphrase", "-f", keyFile]);
-    const encrypted = fs.readFileSync(keyFile, "utf8");
-    expect(encrypted).not.toBe(sim.privateKey);
+    // A second key of the router's, encrypted (no ssh-keygen needed: the tests run without openssh-client).
+    const pair = generateKeyPair({ passphrase: "key passphrase", cipher: "aes256-ctr", rounds: 4 });
+    await sim.console(`echo ${shellQuote(pair.public)} >> /etc/dropbear/authorized_keys`);
+    const encrypted = pair.private;
+    expect(utils.parseKey(encrypted)).toBeInstanceOf(Error); // unreadable without its passphrase
     const registered = await runWithProviders("interop", {}, [], () => {
       const edge = new openwrt.Router("edge-enc", {
         host: sim.host,
@@ -153,13 +155,10 @@ describe("examples/command-interop: remote.Command gets Router.connection as @pu
   }, 60_000);
 
   test("an SSH agent: agentSocketPath passes through under @pulumi/command's name (and the Router really used it)", async () => {
-    const socket = path.join(work, "agent.sock");
-    const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+    // A real agent socket (test/helpers/ssh-agent.ts), holding the router's key.
+    const agent = await startTestSshAgent(path.join(work, "agent.sock"), [sim.privateKey]);
+    const socket = agent.socketPath;
     try {
-      for (let i = 0; i < 50 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
-      const keyFile = path.join(work, "agent-key");
-      fs.writeFileSync(keyFile, sim.privateKey, { mode: 0o600 });
-      execFileSync("ssh-add", ["-q", keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
       const registered = await runWithProviders("interop", {}, [], () => {
         const edge = new openwrt.Router("edge-agent", { host: sim.host, port: sim.port, agentSocketPath: socket, hostKey: sim.hostKeyFingerprint });
         new remote.Command("note", { connection: edge.connection, create: "true" });
@@ -167,8 +166,9 @@ describe("examples/command-interop: remote.Command gets Router.connection as @pu
       const connection = commandConnection(registered);
       expect(connection).toEqual({ host: sim.host, port: sim.port, user: "root", agentSocketPath: socket, hostKey: expect.any(String), dialErrorLimit: 10, perDialTimeout: 15 });
       expectRoutersHostKey(connection.hostKey, sim);
+      expect(agent.requests.filter((r) => r.type === "sign").length).toBeGreaterThan(0);
     } finally {
-      agent.kill();
+      await agent.stop();
     }
   }, 60_000);
 });
