@@ -11,6 +11,7 @@ import {
   routerConfig,
   routerState,
   Sandbox,
+  sandboxTest,
   stateResource,
   STEP_TIMEOUT,
   uciGet,
@@ -55,147 +56,132 @@ function stateTruth(exp: StackExport, name: string): Truth | undefined {
 }
 
 describeIf(pulumiCliAvailability(), "a failed pulumi up through the real Pulumi CLI", () => {
-  test(
+  sandboxTest(
     "refused (hardware offload on x86): a failed create stores nothing, a failed update keeps the outputs the router still matches",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["x86-64-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const stack = await CliStack.init(box, "quickstart", "x86", routerConfig(sim, { hardware: "true" }));
-        const before = await routerState(sim);
+    { profiles: ["x86-64-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const stack = await CliStack.init(box, "quickstart", "x86", routerConfig(sim, { hardware: "true" }));
+      const before = await routerState(sim);
 
-        const create = await stack.run(["up", "--yes", "--skip-preview"]);
-        expect(create.code).toBe(1);
-        expect(create.output).toMatch(/edge-1-offload[\s\S]*refusing to change anything: hardware offload was requested but target x86\/64 has no flow engine/);
-        expect(await stack.outputs()).toEqual({});
-        const afterCreate = await stack.exportState();
-        expect(stateResource(afterCreate, "edge-1-offload")).toBeUndefined();
-        expect(stateResource(afterCreate, "edge-1")?.outputs).toMatchObject({ target: "x86/64", hwOffloadCapable: false });
-        expect(await routerState(sim)).toEqual(before);
+      const create = await stack.run(["up", "--yes", "--skip-preview"]);
+      expect(create.code).toBe(1);
+      expect(create.output).toMatch(/edge-1-offload[\s\S]*refusing to change anything: hardware offload was requested but target x86\/64 has no flow engine/);
+      expect(await stack.outputs()).toEqual({});
+      const afterCreate = await stack.exportState();
+      expect(stateResource(afterCreate, "edge-1-offload")).toBeUndefined();
+      expect(stateResource(afterCreate, "edge-1")?.outputs).toMatchObject({ target: "x86/64", hwOffloadCapable: false });
+      expect(await routerState(sim)).toEqual(before);
 
-        await stack.setConfig({ plain: { hardware: "false" } });
-        await stack.ok(["up", "--yes", "--skip-preview"]);
-        const outputs = await stack.outputs();
-        expect(outputs).toMatchObject({ runningMode: "software" });
-        const held = await routerState(sim);
+      await stack.setConfig({ plain: { hardware: "false" } });
+      await stack.ok(["up", "--yes", "--skip-preview"]);
+      const outputs = await stack.outputs();
+      expect(outputs).toMatchObject({ runningMode: "software" });
+      const held = await routerState(sim);
 
-        await stack.setConfig({ plain: { hardware: "true" } });
-        const update = await stack.run(["up", "--yes", "--skip-preview"]);
-        expect(update.code).toBe(1);
-        expect(update.output).toMatch(/refusing to change anything: hardware offload was requested/);
-        expect(await routerState(sim)).toEqual(held);
-        // The engine kept the old outputs and the old inputs; both are what the router holds.
-        expect(await stack.outputs()).toEqual(outputs);
-        const exp = await stack.exportState();
-        expect(stateTruth(exp, "edge-1-offload")).toEqual(await routerTruth(sim));
-        expect(await routerTruth(sim)).toEqual({ flowOffloading: true, flowOffloadingHw: false, mode: "software" });
-        expect(stateResource(exp, "edge-1-offload")?.inputs).toMatchObject({ flowOffloadingHw: false });
-        expect(stateResource(exp, "edge-1-offload")?.outputs).toMatchObject({ lastApply: { status: "confirmed" } });
-      } finally {
-        await box.cleanup();
-      }
+      await stack.setConfig({ plain: { hardware: "true" } });
+      const update = await stack.run(["up", "--yes", "--skip-preview"]);
+      expect(update.code).toBe(1);
+      expect(update.output).toMatch(/refusing to change anything: hardware offload was requested/);
+      expect(await routerState(sim)).toEqual(held);
+      // The engine kept the old outputs and the old inputs; both are what the router holds.
+      expect(await stack.outputs()).toEqual(outputs);
+      const exp = await stack.exportState();
+      expect(stateTruth(exp, "edge-1-offload")).toEqual(await routerTruth(sim));
+      expect(await routerTruth(sim)).toEqual({ flowOffloading: true, flowOffloadingHw: false, mode: "software" });
+      expect(stateResource(exp, "edge-1-offload")?.inputs).toMatchObject({ flowOffloadingHw: false });
+      expect(stateResource(exp, "edge-1-offload")?.outputs).toMatchObject({ lastApply: { status: "confirmed" } });
     },
-    4 * STEP_TIMEOUT,
   );
 
-  test(
+  sandboxTest(
     "restored by the guard (fw4 reload fails): a failed update or delete leaves router and state holding the previous config",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const stack = await CliStack.init(box, "quickstart", "sim", routerConfig(sim, { hardware: "false" }));
-        const initial = await routerState(sim);
-        await stack.ok(["up", "--yes", "--skip-preview"]);
-        const outputs = await stack.outputs();
-        expect(outputs).toMatchObject({ runningMode: "software" });
-        const held = await routerState(sim);
+    { profiles: ["mt7621-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const stack = await CliStack.init(box, "quickstart", "sim", routerConfig(sim, { hardware: "false" }));
+      const initial = await routerState(sim);
+      await stack.ok(["up", "--yes", "--skip-preview"]);
+      const outputs = await stack.outputs();
+      expect(outputs).toMatchObject({ runningMode: "software" });
+      const held = await routerState(sim);
 
-        await stack.setConfig({ plain: { hardware: "true" } });
-        sim.setFaults({ failNextFirewallReload: true });
-        const update = await stack.run(["up", "--yes", "--skip-preview"]);
-        expect(update.code).toBe(1);
-        expect(update.output).toMatch(/edge-1-offload[\s\S]*restored[\s\S]*the router holds software offload again/);
-        expect(update.output).toMatch(/transaction \d{8}T\d{6}\.\d{3}Z-[0-9a-f]+/);
-        expect(await routerState(sim)).toEqual(held);
-        expect(await stack.outputs()).toEqual(outputs);
-        expect(stateTruth(await stack.exportState(), "edge-1-offload")).toEqual(await routerTruth(sim));
+      await stack.setConfig({ plain: { hardware: "true" } });
+      sim.setFaults({ failNextFirewallReload: true });
+      const update = await stack.run(["up", "--yes", "--skip-preview"]);
+      expect(update.code).toBe(1);
+      expect(update.output).toMatch(/edge-1-offload[\s\S]*restored[\s\S]*the router holds software offload again/);
+      expect(update.output).toMatch(/transaction \d{8}T\d{6}\.\d{3}Z-[0-9a-f]+/);
+      expect(await routerState(sim)).toEqual(held);
+      expect(await stack.outputs()).toEqual(outputs);
+      expect(stateTruth(await stack.exportState(), "edge-1-offload")).toEqual(await routerTruth(sim));
 
-        // Without the fault the same up goes through.
-        await stack.ok(["up", "--yes", "--skip-preview"]);
-        expect(await routerTruth(sim)).toEqual({ flowOffloading: true, flowOffloadingHw: true, mode: "hardware" });
-        expect(stateTruth(await stack.exportState(), "edge-1-offload")).toEqual(await routerTruth(sim));
+      // Without the fault the same up goes through.
+      await stack.ok(["up", "--yes", "--skip-preview"]);
+      expect(await routerTruth(sim)).toEqual({ flowOffloading: true, flowOffloadingHw: true, mode: "hardware" });
+      expect(stateTruth(await stack.exportState(), "edge-1-offload")).toEqual(await routerTruth(sim));
 
-        // A failed delete: destroy stops there, the resource stays in the state as the router still holds it.
-        const applied = await routerState(sim);
-        sim.setFaults({ failNextFirewallReload: true });
-        const destroy = await stack.run(["destroy", "--yes", "--skip-preview"]);
-        expect(destroy.code).toBe(1);
-        expect(destroy.output).toMatch(/edge-1-offload[\s\S]*back to the original options[\s\S]*restored/);
-        expect(await routerState(sim)).toEqual(applied);
-        const kept = await stack.exportState();
-        expect(stateTruth(kept, "edge-1-offload")).toEqual(await routerTruth(sim));
-        // The Router, to be deleted after what depends on it, was never reached.
-        expect(stateResource(kept, "edge-1")).toBeDefined();
-        await stack.ok(["destroy", "--yes", "--skip-preview"]);
-        expect(await routerState(sim)).toEqual(initial);
-      } finally {
-        await box.cleanup();
-      }
+      // A failed delete: destroy stops there, the resource stays in the state as the router still holds it.
+      const applied = await routerState(sim);
+      sim.setFaults({ failNextFirewallReload: true });
+      const destroy = await stack.run(["destroy", "--yes", "--skip-preview"]);
+      expect(destroy.code).toBe(1);
+      expect(destroy.output).toMatch(/edge-1-offload[\s\S]*back to the original options[\s\S]*restored/);
+      expect(await routerState(sim)).toEqual(applied);
+      const kept = await stack.exportState();
+      expect(stateTruth(kept, "edge-1-offload")).toEqual(await routerTruth(sim));
+      // The Router, to be deleted after what depends on it, was never reached.
+      expect(stateResource(kept, "edge-1")).toBeDefined();
+      await stack.ok(["destroy", "--yes", "--skip-preview"]);
+      expect(await routerState(sim)).toEqual(initial);
     },
-    4 * STEP_TIMEOUT,
   );
 
-  test(
+  sandboxTest(
     "restored by the guard (a health check fails) on create, through the Automation API: nothing is stored, the router is as it was",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const program = async () => {
-          const cfg = new pulumi.Config();
-          const edge = new openwrt.Router("edge-1", {
-            host: cfg.require("host"),
-            port: cfg.requireNumber("port"),
-            privateKey: cfg.requireSecret("sshKey"),
-            hostKey: cfg.require("hostKey"),
-          });
-          const offload = new openwrt.FirewallDefaults("edge-1-offload", {
-            router: edge,
-            flowOffloading: true,
-            flowOffloadingHw: true,
-            healthChecks: [{ name: "the LAN host answers", command: "test -e /tmp/lan-host-up" }],
-          });
-          return { runningMode: offload.runtime.mode };
-        };
-        const stack = await inlineStack(box, {
-          projectName: "failures",
-          stackName: "health",
-          program,
-          main: path.join(EXAMPLES, "quickstart"),
-          config: routerConfig(sim),
+    { profiles: ["mt7621-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const program = async () => {
+        const cfg = new pulumi.Config();
+        const edge = new openwrt.Router("edge-1", {
+          host: cfg.require("host"),
+          port: cfg.requireNumber("port"),
+          privateKey: cfg.requireSecret("sshKey"),
+          hostKey: cfg.require("hostKey"),
         });
-        const before = await routerState(sim);
+        const offload = new openwrt.FirewallDefaults("edge-1-offload", {
+          router: edge,
+          flowOffloading: true,
+          flowOffloadingHw: true,
+          healthChecks: [{ name: "the LAN host answers", command: "test -e /tmp/lan-host-up" }],
+        });
+        return { runningMode: offload.runtime.mode };
+      };
+      const stack = await inlineStack(box, {
+        projectName: "failures",
+        stackName: "health",
+        program,
+        main: path.join(EXAMPLES, "quickstart"),
+        config: routerConfig(sim),
+      });
+      const before = await routerState(sim);
 
-        const failed = await stack.up().then(
-          () => undefined,
-          (err: Error) => err,
-        );
-        expect(failed?.message).toMatch(/health check "the LAN host answers"[\s\S]*restored/);
-        expect(await routerState(sim)).toEqual(before);
-        expect(await stack.outputs()).toEqual({});
-        const exp = (await stack.exportStack()) as unknown as StackExport;
-        expect(stateResource(exp, "edge-1-offload")).toBeUndefined();
+      const failed = await stack.up().then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(failed?.message).toMatch(/health check "the LAN host answers"[\s\S]*restored/);
+      expect(await routerState(sim)).toEqual(before);
+      expect(await stack.outputs()).toEqual({});
+      const exp = (await stack.exportStack()) as unknown as StackExport;
+      expect(stateResource(exp, "edge-1-offload")).toBeUndefined();
 
-        await run(sim, "touch /tmp/lan-host-up");
-        const up = await stack.up();
-        expect(up.outputs.runningMode.value).toBe("hardware");
-        expect(stateTruth((await stack.exportStack()) as unknown as StackExport, "edge-1-offload")).toEqual(await routerTruth(sim));
-      } finally {
-        await box.cleanup();
-      }
+      await run(sim, "touch /tmp/lan-host-up");
+      const up = await stack.up();
+      expect(up.outputs.runningMode.value).toBe("hardware");
+      expect(stateTruth((await stack.exportStack()) as unknown as StackExport, "edge-1-offload")).toEqual(await routerTruth(sim));
     },
-    4 * STEP_TIMEOUT,
   );
 
   // The engine keeps the old outputs after a failed update, but the router no longer holds what they say when it was

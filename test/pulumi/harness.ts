@@ -83,6 +83,27 @@ export function runPulumi(cli: PulumiCli, cwd: string, args: string[], env: Node
 }
 
 /** A temp dir with a Pulumi home, a file backend and simulated routers; `env` runs the CLI against them. */
+/** A test on a fresh Sandbox (simulated routers, a Pulumi home and backend), cleaned up however the test ends. */
+export function sandboxTest(title: string, opts: SandboxOptions, body: (box: Sandbox) => Promise<void>, timeout = 4 * STEP_TIMEOUT): void {
+  test(
+    title,
+    async () => {
+      const box = await Sandbox.create(opts);
+      try {
+        await body(box);
+      } finally {
+        await box.cleanup();
+      }
+    },
+    timeout,
+  );
+}
+
+export interface SandboxOptions {
+  profiles: string[];
+  nodeBinDir?: string;
+}
+
 export class Sandbox {
   private constructor(
     readonly cli: PulumiCli,
@@ -91,7 +112,7 @@ export class Sandbox {
     readonly routers: SimulatedRouter[],
   ) {}
 
-  static async create(opts: { profiles: string[]; nodeBinDir?: string }): Promise<Sandbox> {
+  static async create(opts: SandboxOptions): Promise<Sandbox> {
     const cli = await pulumiCli();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-real-"));
     fs.mkdirSync(path.join(dir, "state"));

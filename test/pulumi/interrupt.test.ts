@@ -7,6 +7,7 @@ import {
   CliStack,
   routerState,
   Sandbox,
+  sandboxTest,
   stateResource,
   STEP_TIMEOUT,
   uciGet,
@@ -61,90 +62,80 @@ function fleetConfig(box: Sandbox, soakSeconds: number, confirmTimeoutSeconds: n
 }
 
 describeIf(pulumiCliAvailability(), "an interrupted pulumi up through the real Pulumi CLI", () => {
-  test(
+  sandboxTest(
     "one SIGINT: the change in flight is confirmed and recorded, no pending operation, the next up does the rest",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const stack = await CliStack.init(box, "fleet", "sim", fleetConfig(box, 4, 60));
-        const interrupted = await interruptUp(stack, sim, 1);
-        expect(interrupted.code).toBe(1);
-        expect(interrupted.output).toMatch(/\^C received; cancelling/);
-        expect(interrupted.output).toMatch(/error: update canceled/);
-        expect(interrupted.output).toMatch(new RegExp(`FirewallDefaults ${OFFLOAD} created`));
+    { profiles: ["mt7621-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const stack = await CliStack.init(box, "fleet", "sim", fleetConfig(box, 4, 60));
+      const interrupted = await interruptUp(stack, sim, 1);
+      expect(interrupted.code).toBe(1);
+      expect(interrupted.output).toMatch(/\^C received; cancelling/);
+      expect(interrupted.output).toMatch(/error: update canceled/);
+      expect(interrupted.output).toMatch(new RegExp(`FirewallDefaults ${OFFLOAD} created`));
 
-        // Confirmed, not mixed: the lock is gone, uci and the kernel run hardware offload, the state says so.
-        expect(await locked(sim)).toBe(false);
-        expect(await uciGet(sim, "firewall.@defaults[0].flow_offloading_hw")).toBe("1");
-        const exp = await stack.exportState();
-        expect(exp.deployment.pending_operations ?? []).toEqual([]);
-        expect(stateResource(exp, OFFLOAD)?.outputs).toMatchObject({ runtime: { mode: "hardware" }, lastApply: { status: "confirmed" } });
-        expect(stateResource(exp, "edge-wave-1")).toBeUndefined();
+      // Confirmed, not mixed: the lock is gone, uci and the kernel run hardware offload, the state says so.
+      expect(await locked(sim)).toBe(false);
+      expect(await uciGet(sim, "firewall.@defaults[0].flow_offloading_hw")).toBe("1");
+      const exp = await stack.exportState();
+      expect(exp.deployment.pending_operations ?? []).toEqual([]);
+      expect(stateResource(exp, OFFLOAD)?.outputs).toMatchObject({ runtime: { mode: "hardware" }, lastApply: { status: "confirmed" } });
+      expect(stateResource(exp, "edge-wave-1")).toBeUndefined();
 
-        const next = await stack.ok(["up", "--yes", "--skip-preview"]);
-        expect(next).toMatch(/\+ 2 created/);
-        expect(next).toMatch(/\+ 2 created\n\s+5 unchanged\n/);
-      } finally {
-        await box.cleanup();
-      }
+      const next = await stack.ok(["up", "--yes", "--skip-preview"]);
+      expect(next).toMatch(/\+ 2 created/);
+      expect(next).toMatch(/\+ 2 created\n\s+5 unchanged\n/);
     },
-    4 * STEP_TIMEOUT,
   );
 
-  test(
+  sandboxTest(
     "two SIGINTs: pulumi terminates, the router restores itself after confirmTimeoutSeconds; up converges, refresh --clear-pending-creates",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const confirmTimeoutSeconds = 10;
-        // The soak holds the window open long enough to interrupt it; it must be shorter than the timeout.
-        const stack = await CliStack.init(box, "fleet", "sim", fleetConfig(box, 3, confirmTimeoutSeconds));
-        const before = await routerState(sim);
+    { profiles: ["mt7621-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const confirmTimeoutSeconds = 10;
+      // The soak holds the window open long enough to interrupt it; it must be shorter than the timeout.
+      const stack = await CliStack.init(box, "fleet", "sim", fleetConfig(box, 3, confirmTimeoutSeconds));
+      const before = await routerState(sim);
 
-        const interrupted = await interruptUp(stack, sim, 2);
-        const lockedAt = interrupted.lockedAt;
-        expect(interrupted.code).not.toBe(0);
-        expect(interrupted.output).toMatch(/terminate immediately/);
-        expect(interrupted.output).toMatch(new RegExp(`FirewallDefaults ${OFFLOAD} creating \\(interrupted\\)`));
+      const interrupted = await interruptUp(stack, sim, 2);
+      const lockedAt = interrupted.lockedAt;
+      expect(interrupted.code).not.toBe(0);
+      expect(interrupted.output).toMatch(/terminate immediately/);
+      expect(interrupted.output).toMatch(new RegExp(`FirewallDefaults ${OFFLOAD} creating \\(interrupted\\)`));
 
-        const exp = await stack.exportState();
-        expect(stateResource(exp, OFFLOAD)).toBeUndefined();
-        expect(exp.deployment.pending_operations?.map((o) => [o.type, o.resource.urn.split("::").pop()])).toEqual([["creating", OFFLOAD]]);
+      const exp = await stack.exportState();
+      expect(stateResource(exp, OFFLOAD)).toBeUndefined();
+      expect(exp.deployment.pending_operations?.map((o) => [o.type, o.resource.urn.split("::").pop()])).toEqual([["creating", OFFLOAD]]);
 
-        // Then it restores itself: the lock goes, and everything is as before the interrupted up.
-        await waitFor("the router to restore itself", async () => !(await locked(sim)), (confirmTimeoutSeconds + 15) * 1000, 250);
-        expect(Date.now() - lockedAt).toBeGreaterThan((confirmTimeoutSeconds - 1) * 1000);
-        expect(await routerState(sim)).toEqual(before);
+      // Then it restores itself: the lock goes, and everything is as before the interrupted up.
+      await waitFor("the router to restore itself", async () => !(await locked(sim)), (confirmTimeoutSeconds + 15) * 1000, 250);
+      expect(Date.now() - lockedAt).toBeGreaterThan((confirmTimeoutSeconds - 1) * 1000);
+      expect(await routerState(sim)).toEqual(before);
 
-        // The next up warns about the pending create and converges; the (now stale) pending create stays.
-        const next = await stack.run(["up", "--yes", "--skip-preview"]);
-        expect({ code: next.code, output: next.code === 0 ? "" : next.output }).toEqual({ code: 0, output: "" });
-        expect(next.output).toMatch(/Attempting to deploy or update resources with 1 pending operations from previous deployment/);
-        expect(next.output).toContain(`${OFFLOAD}, interrupted while creating`);
-        expect(await uciGet(sim, "firewall.@defaults[0].flow_offloading_hw")).toBe("1");
-        const converged = await stack.exportState();
-        expect(stateResource(converged, OFFLOAD)?.outputs).toMatchObject({ runtime: { mode: "hardware" }, lastApply: { status: "confirmed" } });
-        expect(converged.deployment.pending_operations?.length).toBe(1);
+      // The next up warns about the pending create and converges; the (now stale) pending create stays.
+      const next = await stack.run(["up", "--yes", "--skip-preview"]);
+      expect({ code: next.code, output: next.code === 0 ? "" : next.output }).toEqual({ code: 0, output: "" });
+      expect(next.output).toMatch(/Attempting to deploy or update resources with 1 pending operations from previous deployment/);
+      expect(next.output).toContain(`${OFFLOAD}, interrupted while creating`);
+      expect(await uciGet(sim, "firewall.@defaults[0].flow_offloading_hw")).toBe("1");
+      const converged = await stack.exportState();
+      expect(stateResource(converged, OFFLOAD)?.outputs).toMatchObject({ runtime: { mode: "hardware" }, lastApply: { status: "confirmed" } });
+      expect(converged.deployment.pending_operations?.length).toBe(1);
 
-        // A non-interactive refresh clears pending creates only when told to.
-        await stack.ok(["refresh", "--yes", "--skip-preview"]);
-        expect((await stack.exportState()).deployment.pending_operations?.length).toBe(1);
-        await stack.ok(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
-        expect((await stack.exportState()).deployment.pending_operations ?? []).toEqual([]);
-        const quiet = await stack.run(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
-        expect(quiet.code).toBe(0);
-        expect(quiet.output).not.toMatch(/pending operations/);
+      // A non-interactive refresh clears pending creates only when told to.
+      await stack.ok(["refresh", "--yes", "--skip-preview"]);
+      expect((await stack.exportState()).deployment.pending_operations?.length).toBe(1);
+      await stack.ok(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
+      expect((await stack.exportState()).deployment.pending_operations ?? []).toEqual([]);
+      const quiet = await stack.run(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+      expect(quiet.code).toBe(0);
+      expect(quiet.output).not.toMatch(/pending operations/);
 
-        // The original options recorded by the re-create are the real ones: destroy puts the router back.
-        await stack.ok(["destroy", "--yes", "--skip-preview"]);
-        expect(await routerState(sim)).toEqual(before);
-      } finally {
-        await box.cleanup();
-      }
+      // The original options recorded by the re-create are the real ones: destroy puts the router back.
+      await stack.ok(["destroy", "--yes", "--skip-preview"]);
+      expect(await routerState(sim)).toEqual(before);
     },
-    4 * STEP_TIMEOUT,
   );
   // While an interrupted change's window is open, the router holds that change unconfirmed: it will restore itself.
   // Another up must not take it for the router's state. Today FirewallDefaults' create reads it, finds nothing to

@@ -10,7 +10,7 @@ import {
   inlineStack,
   routerState,
   Sandbox,
-  STEP_TIMEOUT,
+  sandboxTest,
   stepCollector,
   type Config,
   type RouterState,
@@ -83,119 +83,109 @@ export function exampleSuites(spec: ExampleSpec): void {
     const n = spec.resources;
     const pathFirst = (dirs: (string | undefined)[]) => dirs.filter((d): d is string => Boolean(d)).join(path.delimiter) || undefined;
 
-    test(
+    sandboxTest(
       `Pulumi.yaml: preview, up, up --expect-no-changes, drift, refresh --expect-no-changes fails, up repairs, destroy${spec.nodeBinDir ? " (Node.js 24)" : ""}`,
-      async () => {
-        const box = await Sandbox.create({ profiles: spec.profiles, nodeBinDir: pathFirst([spec.nodeBinDir?.(), extra.dir]) });
-        try {
-          const stack = await CliStack.init(box, spec.example, "sim", spec.config(box));
-          if (spec.nodeBinDir) {
-            // The CLI's children (language host, program, dynamic-provider plugin) run on what PATH gives.
-            expect((await stack.ok(["version"])).trim()).toBe(box.cli.version);
-            expect(execFileSync("node", ["--version"], { env: box.env, encoding: "utf8" })).toMatch(/^v24\./);
-          }
-          const before = await states(box);
-
-          const preview = await stack.ok(["preview", "--diff"]);
-          expect(preview).toMatch(new RegExp(`\\+ ${n} to create`));
-          expect(await states(box)).toEqual(before);
-
-          const up = await stack.ok(["up", "--yes", "--skip-preview"]);
-          expect(up).toMatch(new RegExp(`\\+ ${n} created`));
-          const outputsAfterUp = await stack.outputs();
-          await spec.checkUp(box, outputsAfterUp);
-          const afterUp = await states(box);
-          expect(afterUp.map((s) => s.guardLock)).toEqual(afterUp.map(() => false));
-
-          // Right after an up that changed the router, the inputs it stored still hold the plan it carried out: a
-          // refresh finds no drift.
-          const clean = await stack.run(["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
-          expect({ code: clean.code, output: clean.code === 0 ? "" : clean.output }).toEqual({ code: 0, output: "" });
-
-          const again = await stack.run(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
-          expect({ code: again.code, output: again.code === 0 ? "" : again.output }).toEqual({ code: 0, output: "" });
-          expect(again.stdout).toMatch(new RegExp(`${n} unchanged`));
-          expect(await states(box)).toEqual(afterUp);
-
-          await spec.handEdit(box);
-          const refresh = await stack.run(["refresh", "--yes", "--skip-preview", "--diff", "--expect-no-changes"]);
-          expect(refresh.code).not.toBe(0);
-          expect(refresh.stderr).toMatch(/no changes were expected for refresh but changes were proposed/);
-          expect(refresh.stdout).toMatch(/~ 1 updated/);
-          const block = diffBlock(refresh.stdout.slice(refresh.stdout.indexOf("Refreshing (")), spec.drift.resource);
-          expect(block).toMatch(/\(update\)|\[urn=/);
-          expect(block).toMatch(new RegExp(`class\\s*:\\s*"${spec.drift.class}"`));
-
-          const repair = await stack.ok(["up", "--yes", "--skip-preview"]);
-          expect(repair).toMatch(/~ 1 updated/);
-          expect(await states(box)).toEqual(afterUp);
-
-          const destroy = await stack.ok(["destroy", "--yes", "--skip-preview"]);
-          expect(destroy).toMatch(new RegExp(`- ${n} deleted`));
-          await expectAsBefore(spec, box, before);
-
-          await spec.extraCli?.({ stack, before, afterUp, outputsAfterUp });
-        } finally {
-          await box.cleanup();
+      { profiles: spec.profiles, nodeBinDir: pathFirst([spec.nodeBinDir?.(), extra.dir]) },
+      async (box) => {
+        const stack = await CliStack.init(box, spec.example, "sim", spec.config(box));
+        if (spec.nodeBinDir) {
+          // The CLI's children (language host, program, dynamic-provider plugin) run on what PATH gives.
+          expect((await stack.ok(["version"])).trim()).toBe(box.cli.version);
+          expect(execFileSync("node", ["--version"], { env: box.env, encoding: "utf8" })).toMatch(/^v24\./);
         }
+        const before = await states(box);
+
+        const preview = await stack.ok(["preview", "--diff"]);
+        expect(preview).toMatch(new RegExp(`\\+ ${n} to create`));
+        expect(await states(box)).toEqual(before);
+
+        const up = await stack.ok(["up", "--yes", "--skip-preview"]);
+        expect(up).toMatch(new RegExp(`\\+ ${n} created`));
+        const outputsAfterUp = await stack.outputs();
+        await spec.checkUp(box, outputsAfterUp);
+        const afterUp = await states(box);
+        expect(afterUp.map((s) => s.guardLock)).toEqual(afterUp.map(() => false));
+
+        // Right after an up that changed the router, the inputs it stored still hold the plan it carried out: a
+        // refresh finds no drift.
+        const clean = await stack.run(["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
+        expect({ code: clean.code, output: clean.code === 0 ? "" : clean.output }).toEqual({ code: 0, output: "" });
+
+        const again = await stack.run(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+        expect({ code: again.code, output: again.code === 0 ? "" : again.output }).toEqual({ code: 0, output: "" });
+        expect(again.stdout).toMatch(new RegExp(`${n} unchanged`));
+        expect(await states(box)).toEqual(afterUp);
+
+        await spec.handEdit(box);
+        const refresh = await stack.run(["refresh", "--yes", "--skip-preview", "--diff", "--expect-no-changes"]);
+        expect(refresh.code).not.toBe(0);
+        expect(refresh.stderr).toMatch(/no changes were expected for refresh but changes were proposed/);
+        expect(refresh.stdout).toMatch(/~ 1 updated/);
+        const block = diffBlock(refresh.stdout.slice(refresh.stdout.indexOf("Refreshing (")), spec.drift.resource);
+        expect(block).toMatch(/\(update\)|\[urn=/);
+        expect(block).toMatch(new RegExp(`class\\s*:\\s*"${spec.drift.class}"`));
+
+        const repair = await stack.ok(["up", "--yes", "--skip-preview"]);
+        expect(repair).toMatch(/~ 1 updated/);
+        expect(await states(box)).toEqual(afterUp);
+
+        const destroy = await stack.ok(["destroy", "--yes", "--skip-preview"]);
+        expect(destroy).toMatch(new RegExp(`- ${n} deleted`));
+        await expectAsBefore(spec, box, before);
+
+        await spec.extraCli?.({ stack, before, afterUp, outputsAfterUp });
       },
-      4 * STEP_TIMEOUT,
     );
 
-    test(
+    sandboxTest(
       "Automation API inline program: the same lifecycle",
-      async () => {
-        const box = await Sandbox.create({ profiles: spec.profiles, nodeBinDir: pathFirst([extra.dir]) });
-        try {
-          const stack = await inlineStack(box, {
-            projectName: spec.projectName,
-            stackName: "inline",
-            program: inlineProgram(spec.example),
-            main: path.join(EXAMPLES, spec.example),
-            config: spec.config(box),
-          });
-          const before = await states(box);
+      { profiles: spec.profiles, nodeBinDir: pathFirst([extra.dir]) },
+      async (box) => {
+        const stack = await inlineStack(box, {
+          projectName: spec.projectName,
+          stackName: "inline",
+          program: inlineProgram(spec.example),
+          main: path.join(EXAMPLES, spec.example),
+          config: spec.config(box),
+        });
+        const before = await states(box);
 
-          const preview = await stack.preview();
-          expect(preview.changeSummary).toEqual({ create: n });
-          expect(await states(box)).toEqual(before);
+        const preview = await stack.preview();
+        expect(preview.changeSummary).toEqual({ create: n });
+        expect(await states(box)).toEqual(before);
 
-          const up = await stack.up();
-          expect(up.summary.result).toBe("succeeded");
-          expect(up.summary.resourceChanges).toEqual({ create: n });
-          await spec.checkUp(box, plainOutputs(up.outputs));
-          const afterUp = await states(box);
-          expect((await stack.refresh({ expectNoChanges: true })).summary.resourceChanges).toEqual({ same: n });
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.summary.resourceChanges).toEqual({ create: n });
+        await spec.checkUp(box, plainOutputs(up.outputs));
+        const afterUp = await states(box);
+        expect((await stack.refresh({ expectNoChanges: true })).summary.resourceChanges).toEqual({ same: n });
 
-          const again = await stack.up({ expectNoChanges: true });
-          expect(again.summary.resourceChanges).toEqual({ same: n });
-          expect(await states(box)).toEqual(afterUp);
+        const again = await stack.up({ expectNoChanges: true });
+        expect(again.summary.resourceChanges).toEqual({ same: n });
+        expect(await states(box)).toEqual(afterUp);
 
-          await spec.handEdit(box);
-          const steps = stepCollector();
-          const refresh = await stack.refresh({ expectNoChanges: true, onEvent: steps.onEvent }).then(
-            () => undefined,
-            (err: Error) => err,
-          );
-          expect(refresh?.message).toMatch(/no changes were expected for refresh but changes were proposed/);
-          expect(refresh?.message).toContain(spec.drift.resource);
-          const drifted = steps.steps.filter((s) => s.op === "update");
-          expect(drifted.map((s) => s.name)).toEqual([spec.drift.resource]);
-          expect(drifted[0].outputs?.drift).toEqual([expect.objectContaining({ class: spec.drift.class })]);
+        await spec.handEdit(box);
+        const steps = stepCollector();
+        const refresh = await stack.refresh({ expectNoChanges: true, onEvent: steps.onEvent }).then(
+          () => undefined,
+          (err: Error) => err,
+        );
+        expect(refresh?.message).toMatch(/no changes were expected for refresh but changes were proposed/);
+        expect(refresh?.message).toContain(spec.drift.resource);
+        const drifted = steps.steps.filter((s) => s.op === "update");
+        expect(drifted.map((s) => s.name)).toEqual([spec.drift.resource]);
+        expect(drifted[0].outputs?.drift).toEqual([expect.objectContaining({ class: spec.drift.class })]);
 
-          const repair = await stack.up();
-          expect(repair.summary.resourceChanges).toEqual({ update: 1, same: n - 1 });
-          expect(await states(box)).toEqual(afterUp);
+        const repair = await stack.up();
+        expect(repair.summary.resourceChanges).toEqual({ update: 1, same: n - 1 });
+        expect(await states(box)).toEqual(afterUp);
 
-          const destroy = await stack.destroy();
-          expect(destroy.summary.resourceChanges).toEqual({ delete: n });
-          await expectAsBefore(spec, box, before);
-          await stack.workspace.removeStack("inline");
-        } finally {
-          await box.cleanup();
-        }
+        const destroy = await stack.destroy();
+        expect(destroy.summary.resourceChanges).toEqual({ delete: n });
+        await expectAsBefore(spec, box, before);
+        await stack.workspace.removeStack("inline");
       },
-      4 * STEP_TIMEOUT,
     );
   });
 }

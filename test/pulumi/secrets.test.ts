@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as openwrt from "pulumi-openwrt-offload";
 import { pulumiCliAvailability } from "../../tools/pulumi/index.cjs";
 import { describeIf } from "../helpers/requirements";
-import { CliStack, EXAMPLES, inlineStack, routerConfig, runPulumi, Sandbox, STEP_TIMEOUT, type Result } from "./harness";
+import { CliStack, EXAMPLES, inlineStack, routerConfig, runPulumi, Sandbox, sandboxTest, type Result } from "./harness";
 
 /**
  * Credentials given as secret config (a private key; a password) never appear in plain text where the real CLI
@@ -48,115 +48,105 @@ async function logFiles(stack: CliStack | { box: Sandbox; dir: string }): Promis
 const VERBOSE = ["--logtostderr", "-v=9", "--logflow", "--debug"];
 
 describeIf(pulumiCliAvailability(), "secrets through the real Pulumi CLI", () => {
-  test(
+  sandboxTest(
     "a private key (quickstart's sshKey): not in stack export, the engine's logs, the log files, nor a failing up's output",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const key = sim.privateKey;
-        const stack = await CliStack.init(box, "quickstart", "sim", routerConfig(sim));
-        const outputs: Result[] = [];
-        const step = async (args: string[]) => {
-          const r = await stack.run(args);
-          outputs.push(r);
-          return r;
-        };
+    { profiles: ["mt7621-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const key = sim.privateKey;
+      const stack = await CliStack.init(box, "quickstart", "sim", routerConfig(sim));
+      const outputs: Result[] = [];
+      const step = async (args: string[]) => {
+        const r = await stack.run(args);
+        outputs.push(r);
+        return r;
+      };
 
-        const up = await step(["up", "--yes", "--skip-preview", ...VERBOSE]);
-        expect(up.code).toBe(0);
-        // The verbose run really logged the provider calls (else finding nothing proves nothing).
-        expect(up.stderr).toMatch(/Provider\[.*\]\.Create\(/);
-        expect(up.stderr).toMatch(/privateKey/);
-        expect(up.stderr).toContain(sim.hostKeyFingerprint); // property values are logged; secrets must be masked
-        // Without --logtostderr the CLI writes its log to PULUMI_HOME/logs.
-        expect((await step(["refresh", "--yes", "--skip-preview", "-v=9", "--logflow"])).code).toBe(0);
+      const up = await step(["up", "--yes", "--skip-preview", ...VERBOSE]);
+      expect(up.code).toBe(0);
+      // The verbose run really logged the provider calls (else finding nothing proves nothing).
+      expect(up.stderr).toMatch(/Provider\[.*\]\.Create\(/);
+      expect(up.stderr).toMatch(/privateKey/);
+      expect(up.stderr).toContain(sim.hostKeyFingerprint); // property values are logged; secrets must be masked
+      // Without --logtostderr the CLI writes its log to PULUMI_HOME/logs.
+      expect((await step(["refresh", "--yes", "--skip-preview", "-v=9", "--logflow"])).code).toBe(0);
 
-        // A failing up: the guard restores the change and the error says so.
-        await stack.setConfig({ plain: { hardware: "false" } });
-        sim.setFaults({ failNextFirewallReload: true });
-        const failing = await step(["up", "--yes", "--skip-preview", ...VERBOSE]);
-        expect(failing.code).toBe(1);
-        expect(failing.output).toMatch(/restored/);
+      // A failing up: the guard restores the change and the error says so.
+      await stack.setConfig({ plain: { hardware: "false" } });
+      sim.setFaults({ failNextFirewallReload: true });
+      const failing = await step(["up", "--yes", "--skip-preview", ...VERBOSE]);
+      expect(failing.code).toBe(1);
+      expect(failing.output).toMatch(/restored/);
 
-        const exported = await stack.ok(["stack", "export"]);
-        expect(exported).toMatch(/"ciphertext"/);
-        expectAbsent("stack export", exported, key);
-        expectPresent("stack export --show-secrets", await stack.ok(["stack", "export", "--show-secrets"]), key);
-        for (const r of outputs) {
-          expectAbsent("stdout", r.stdout, key);
-          expectAbsent("stderr", r.stderr, key);
-        }
-        const logs = await logFiles(stack);
-        expect(logs.files).toBeGreaterThan(0);
-        expect(logs.decrypted).toMatch(/Provider\[.*\]\.Read\(/);
-        expectAbsent("PULUMI_HOME/logs", logs.raw, key);
-        expectAbsent("PULUMI_HOME/logs (decrypted)", logs.decrypted, key);
-      } finally {
-        await box.cleanup();
+      const exported = await stack.ok(["stack", "export"]);
+      expect(exported).toMatch(/"ciphertext"/);
+      expectAbsent("stack export", exported, key);
+      expectPresent("stack export --show-secrets", await stack.ok(["stack", "export", "--show-secrets"]), key);
+      for (const r of outputs) {
+        expectAbsent("stdout", r.stdout, key);
+        expectAbsent("stderr", r.stderr, key);
       }
+      const logs = await logFiles(stack);
+      expect(logs.files).toBeGreaterThan(0);
+      expect(logs.decrypted).toMatch(/Provider\[.*\]\.Read\(/);
+      expectAbsent("PULUMI_HOME/logs", logs.raw, key);
+      expectAbsent("PULUMI_HOME/logs (decrypted)", logs.decrypted, key);
     },
-    4 * STEP_TIMEOUT,
   );
 
-  test(
+  sandboxTest(
     "a password (Automation API inline program): not in stack export, the engine's logs, nor the output of a failing up",
-    async () => {
-      const box = await Sandbox.create({ profiles: ["mt7621-23.05"] });
-      try {
-        const [sim] = box.routers;
-        const program = async () => {
-          const cfg = new pulumi.Config();
-          const edge = new openwrt.Router("edge-1", {
-            host: cfg.require("host"),
-            port: cfg.requireNumber("port"),
-            password: cfg.requireSecret("password"),
-            hostKey: cfg.require("hostKey"),
-          });
-          new openwrt.FirewallDefaults("edge-1-offload", { router: edge, flowOffloading: true });
-          return { target: edge.target };
-        };
-        const stack = await inlineStack(box, {
-          projectName: "secrets",
-          stackName: "password",
-          program,
-          main: path.join(EXAMPLES, "quickstart"),
-          config: { plain: { host: sim.host, port: String(sim.port), hostKey: sim.hostKeyFingerprint }, secret: { password: sim.password } },
+    { profiles: ["mt7621-23.05"] },
+    async (box) => {
+      const [sim] = box.routers;
+      const program = async () => {
+        const cfg = new pulumi.Config();
+        const edge = new openwrt.Router("edge-1", {
+          host: cfg.require("host"),
+          port: cfg.requireNumber("port"),
+          password: cfg.requireSecret("password"),
+          hostKey: cfg.require("hostKey"),
         });
-        let text = "";
-        const collect = { onOutput: (o: string) => (text += o), onError: (e: string) => (text += e) };
-        const verbose = { logToStdErr: true, logVerbosity: 9, logFlow: true, debug: true, ...collect };
+        new openwrt.FirewallDefaults("edge-1-offload", { router: edge, flowOffloading: true });
+        return { target: edge.target };
+      };
+      const stack = await inlineStack(box, {
+        projectName: "secrets",
+        stackName: "password",
+        program,
+        main: path.join(EXAMPLES, "quickstart"),
+        config: { plain: { host: sim.host, port: String(sim.port), hostKey: sim.hostKeyFingerprint }, secret: { password: sim.password } },
+      });
+      let text = "";
+      const collect = { onOutput: (o: string) => (text += o), onError: (e: string) => (text += e) };
+      const verbose = { logToStdErr: true, logVerbosity: 9, logFlow: true, debug: true, ...collect };
 
-        const up = await stack.up(verbose);
-        expect(up.outputs.target.value).toBe("ramips/mt7621");
-        expect(text).toMatch(/Provider\[.*\]\.Create\(/);
-        expect(text).toContain(sim.hostKeyFingerprint);
-        expectAbsent("up's output and engine log", text, sim.password);
+      const up = await stack.up(verbose);
+      expect(up.outputs.target.value).toBe("ramips/mt7621");
+      expect(text).toMatch(/Provider\[.*\]\.Create\(/);
+      expect(text).toContain(sim.hostKeyFingerprint);
+      expectAbsent("up's output and engine log", text, sim.password);
 
-        // A wrong password: the router refuses it, the update fails, and the error does not echo it.
-        const wrong = "not-the-password-8f3k2";
-        await stack.setConfig("password", { value: wrong, secret: true });
-        text = "";
-        const failed = await stack.up(verbose).then(
-          () => undefined,
-          (err: Error) => err,
-        );
-        expect(failed?.message).toMatch(/edge-1/);
-        expect(failed?.message).toMatch(/authentication|All configured authentication methods failed/i);
-        expectAbsent("the failing up's error", failed!.message, wrong);
-        expectAbsent("the failing up's output and engine log", text, wrong);
-        expectAbsent("the failing up's output and engine log", text, sim.password);
+      // A wrong password: the router refuses it, the update fails, and the error does not echo it.
+      const wrong = "not-the-password-8f3k2";
+      await stack.setConfig("password", { value: wrong, secret: true });
+      text = "";
+      const failed = await stack.up(verbose).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(failed?.message).toMatch(/edge-1/);
+      expect(failed?.message).toMatch(/authentication|All configured authentication methods failed/i);
+      expectAbsent("the failing up's error", failed!.message, wrong);
+      expectAbsent("the failing up's output and engine log", text, wrong);
+      expectAbsent("the failing up's output and engine log", text, sim.password);
 
-        const workDir = stack.workspace.workDir;
-        const exported = (await runPulumi(box.cli, workDir, ["stack", "export", "--stack", "password"], box.env)).stdout;
-        expect(exported).toMatch(/"ciphertext"/);
-        expectAbsent("stack export", exported, sim.password);
-        const revealed = (await runPulumi(box.cli, workDir, ["stack", "export", "--stack", "password", "--show-secrets"], box.env)).stdout;
-        expectPresent("stack export --show-secrets", revealed, sim.password);
-      } finally {
-        await box.cleanup();
-      }
+      const workDir = stack.workspace.workDir;
+      const exported = (await runPulumi(box.cli, workDir, ["stack", "export", "--stack", "password"], box.env)).stdout;
+      expect(exported).toMatch(/"ciphertext"/);
+      expectAbsent("stack export", exported, sim.password);
+      const revealed = (await runPulumi(box.cli, workDir, ["stack", "export", "--stack", "password", "--show-secrets"], box.env)).stdout;
+      expectPresent("stack export --show-secrets", revealed, sim.password);
     },
-    4 * STEP_TIMEOUT,
   );
 });
