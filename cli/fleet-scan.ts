@@ -59,7 +59,10 @@ export async function scanFleet(routers: InventoryRouter[], inventoryFile: strin
     while (next < routers.length) {
       const i = next++;
       results[i] = await scanOne(routers[i], inventoryFile, opts.connectTimeoutMs);
-      if (results[i].failure) failed++;
+      const failure = results[i].failure;
+      if (failure) failed++;
+      // Under a bar, a failure is said when it happens, not only in the summary at the end.
+      if (failure && bar.drawing) bar.log(`${opts.label}: ${routers[i].name}: ${failure.kind}: ${failure.message}`);
       bar.increment({ failed, last: routers[i].name });
     }
   };

@@ -53,6 +53,11 @@ export class Progress {
     this.bar?.increment(1, payload);
   }
 
+  /** Whether a bar is drawn (a terminal, or forced): lines logged now stand above it. */
+  get drawing(): boolean {
+    return this.multi !== undefined;
+  }
+
   log(line: string): void {
     if (!this.multi) {
       this.stream.write(`${line}\n`);

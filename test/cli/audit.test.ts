@@ -146,6 +146,10 @@ describe("audit (table)", () => {
     expect(res.stdout).toMatch(/^7 routers: 5 audited, 2 failed, 1 with conflicts, 0 with a recommended change$/m);
     expect(res.stdout).toMatch(/^ {2}failed: bpi-gone \(127\.0\.0\.1:\d+\): unreachable$/m);
     expect(res.stderr).toMatch(/audit \[.*\] 7\/7 routers \| 2 failed/);
+    // Each failure is said as it happens, on a line of its own above the bar.
+    const above = res.stderr.split(/[\r\n]/).filter((l) => /^audit: /.test(l));
+    expect(above).toEqual(expect.arrayContaining([expect.stringMatching(/^audit: bpi-gone: unreachable: /), expect.stringMatching(/^audit: \S+: host-key-mismatch: /)]));
+    expect(above).toHaveLength(2);
   });
 
   test("a per-router mode in the inventory wins over the policy; exit 0 when every router was read", async () => {
