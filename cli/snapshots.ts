@@ -73,10 +73,14 @@ export function rollbackCommand(): Command {
             new Date(),
           );
         if (opts.dryRun) {
+          const held = plan.heldBy;
+          const heldLine = held
+            ? [`but another change holds this router now (${held.txid}${held.description ? `: ${held.description}` : ""}, waiting for confirmation until ${new Date((held.pendingUntil ?? 0) * 1000).toISOString()}): a rollback now would be refused`]
+            : [];
           process.stdout.write(
             opts.json
-              ? report({ runningMode: null })
-              : [`${shell.router}: would put back ${putsBack} (from before ${target.txid}: ${target.description}), then reload the firewall:`, ...planLines(plan), "nothing was changed (--dry-run)", ""].join("\n"),
+              ? report({ runningMode: null, heldBy: held ? { txid: held.txid, description: held.description, pendingUntil: new Date((held.pendingUntil ?? 0) * 1000).toISOString() } : null })
+              : [`${shell.router}: would put back ${putsBack} (from before ${target.txid}: ${target.description}), then reload the firewall:`, ...planLines(plan), ...heldLine, "nothing was changed (--dry-run)", ""].join("\n"),
           );
           return;
         }

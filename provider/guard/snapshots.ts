@@ -19,6 +19,8 @@ export interface RollbackPlan {
   target: SnapshotInfo;
   /** The snapshot's manifest: paths restored (`f`), removed (`a`), links (`l`), devices (`h`), packages removed (`p`). */
   entries: { kind: string; path: string; arg?: string }[];
+  /** The open transaction holding the router now, if any: the rollback itself would be refused until it ends. */
+  heldBy?: SnapshotInfo;
 }
 
 export async function planRollback(shell: RouterShell, to: string | undefined): Promise<RollbackPlan> {
@@ -39,7 +41,8 @@ export async function planRollback(shell: RouterShell, to: string | undefined): 
       return { kind, path, ...(rest.length ? { arg: rest.join(" ") } : {}) };
     })
     .filter((e) => e.kind !== "t");
-  return { target, entries };
+  const heldBy = snaps.find((s) => s.pendingUntil !== undefined);
+  return { target, entries, ...(heldBy ? { heldBy } : {}) };
 }
 
 /**

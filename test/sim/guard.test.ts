@@ -387,6 +387,7 @@ describe("openwrt-offload snapshots / rollback", () => {
         putsBack: "offload off",
         entries: [{ kind: "f", path: "/etc/config/firewall" }],
         runningMode: null,
+        heldBy: null,
       });
       expect(snapshotFiles(sim)).toEqual(afterApply);
       expect((await openwrt("rollback", ["--dry-run", "--break-stale"])).stderr).toMatch(/option '--dry-run' cannot be used with option '--break-stale'/);
@@ -398,6 +399,12 @@ describe("openwrt-offload snapshots / rollback", () => {
       // A lock whose deadline passed long ago (its timer died: the holder applied nothing yet): only --break-stale clears it.
       const d = "/etc/offload-guard/tx/20260101T000000.000Z-000000";
       await run(sim, `mkdir -p ${d} && echo 1 > ${d}/deadline && echo locked > ${d}/phase && echo '#!/bin/sh' > ${d}/hook && chmod 755 ${d}/hook && ln -s ../offload-guard/tx/20260101T000000.000Z-000000/hook /etc/rc.d/S11offload-guard`);
+      // A dry run says so too: the rollback it describes would be refused now.
+      const heldDry = await openwrt("rollback", ["--dry-run"]);
+      expect(heldDry.stdout).toContain(
+        "but another change holds this router now (20260101T000000.000Z-000000, waiting for confirmation until 1970-01-01T00:00:01.000Z): a rollback now would be refused\nnothing was changed (--dry-run)\n",
+      );
+      expect(JSON.parse((await openwrt("rollback", ["--dry-run", "--json"])).stdout).heldBy).toEqual({ txid: "20260101T000000.000Z-000000", description: "", pendingUntil: "1970-01-01T00:00:01.000Z" });
       const held = await openwrt("rollback");
       expect(held.code).toBe(1);
       expect(held.stderr).toMatch(/another change holds this router \(20260101T000000.000Z-000000, waiting for confirmation until 1970-01-01T00:00:01.000Z\)/);
