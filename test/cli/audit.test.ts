@@ -6,14 +6,14 @@ import { pathToFileURL } from "url";
 import { startSimulatedFleet, startSimulatedRouter, type SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import type { AuditRecord } from "../../cli/audit-record";
 import { requireBuiltCli, runCli, tempDir, writeInventory, type CliResult } from "./fleet";
-import { describeIf, type Availability } from "../helpers/requirements";
+import { chromiumAvailability, inChromium } from "../helpers/chromium";
+import { describeIf } from "../helpers/requirements";
 
 /**
  * `openwrt-offload audit` against a small mixed fleet: fw3 and fw4, a hardware flow engine with and
  * without SQM, an image without kmod-nft-offload, a full overlay, a router that is gone and one
  * whose host key is not the pinned one.
  */
-const CHROMIUM = "/usr/bin/chromium";
 
 let fleet: SimulatedRouter[];
 let dir: string;
@@ -182,26 +182,10 @@ describe("audit --html", () => {
     for (const r of records) expect(html).toContain(`<h2>${r.name}</h2>`);
   });
 
-  const chromium: Availability = fs.existsSync(CHROMIUM) ? { ok: true } : { ok: false, reason: `${CHROMIUM} is not installed (apt-get install chromium)` };
-  describeIf(chromium, "in headless Chromium", () => test(
+  describeIf(chromiumAvailability(), "in headless Chromium", () => test(
     "it loads without console errors and shows every router",
     async () => {
-      const { chromium: browserType } = await import("playwright-core");
-      const browser = await browserType.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      });
-      try {
-        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-        const problems: string[] = [];
-        page.on("console", (m) => {
-          if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
-        });
-        page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-        page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-        const requests: string[] = [];
-        page.on("request", (r) => requests.push(r.url()));
-        await page.goto(pathToFileURL(file()).href, { waitUntil: "load" });
+      await inChromium(file(), { width: 1280, height: 900 }, async (page, { problems, requests }) => {
 
         expect(await page.title()).toBe("Flow offload audit: 7 routers");
         for (const r of records) await expect(page.locator(`#fleet tbody tr[data-name="${r.name}"]`).isVisible()).resolves.toBe(true);
@@ -222,9 +206,7 @@ describe("audit --html", () => {
         await page.screenshot({ path: path.join(os.tmpdir(), "openwrt-offload-audit-report.png"), fullPage: true });
         expect(problems).toEqual([]);
         expect(requests).toEqual([pathToFileURL(file()).href]);
-      } finally {
-        await browser.close();
-      }
+      });
     },
     30_000,
   ));

@@ -4,7 +4,8 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import type { AuditRecord } from "../../cli/audit-record";
 import { renderAuditHtml } from "../../cli/report-html";
-import { describeIf, type Availability } from "../helpers/requirements";
+import { chromiumAvailability, inChromium } from "../helpers/chromium";
+import { describeIf } from "../helpers/requirements";
 import { tempDir } from "./fleet";
 
 /**
@@ -12,7 +13,6 @@ import { tempDir } from "./fleet";
  * `audit --json` of a simulated fleet in every state the report shows (scripts/record-audit-fixture.cjs),
  * so the test needs no routers and stays fast.
  */
-const CHROMIUM = "/usr/bin/chromium";
 const SITES = ["ams", "fra", "lon", "par", "waw"];
 const COPIES = 15;
 
@@ -38,8 +38,6 @@ const fleet: AuditRecord[] = Array.from({ length: COPIES }, (_, copy) =>
   })),
 ).flat();
 
-const chromium: Availability = fs.existsSync(CHROMIUM) ? { ok: true } : { ok: false, reason: `${CHROMIUM} is not installed (apt-get install chromium)` };
-
 test("the recorded audit is a current document with every state the report shows", () => {
   expect(recorded).toMatchObject({ schema: "openwrt-offload/audit", schemaVersion: 1 });
   expect(fleet.length).toBeGreaterThanOrEqual(200);
@@ -50,7 +48,7 @@ test("the recorded audit is a current document with every state the report shows
   expect(recorded.routers.some((r) => (r.flows?.hardware ?? 0) > 0) && recorded.routers.some((r) => (r.flows?.software ?? 0) > 0)).toBe(true);
 });
 
-describeIf(chromium, "a 210-router report in headless Chromium", () => {
+describeIf(chromiumAvailability(), "a 210-router report in headless Chromium", () => {
   let dir: string;
   let file: string;
   beforeAll(() => {
@@ -63,22 +61,7 @@ describeIf(chromium, "a 210-router report in headless Chromium", () => {
   test(
     "loads without console errors or requests; every router reachable through the filter, with its card; counts filter; columns sort",
     async () => {
-      const { chromium: browserType } = await import("playwright-core");
-      const browser = await browserType.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      });
-      try {
-        const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-        const problems: string[] = [];
-        page.on("console", (m) => {
-          if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
-        });
-        page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-        page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-        const requests: string[] = [];
-        page.on("request", (r) => requests.push(r.url()));
-        await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+      await inChromium(file, { width: 1440, height: 1000 }, async (page, { problems, requests }) => {
 
         expect(await page.title()).toBe(`Flow offload audit: ${fleet.length} routers`);
         await expect(page.locator("#shown").textContent()).resolves.toBe(`all ${fleet.length} routers`);
@@ -144,9 +127,7 @@ describeIf(chromium, "a 210-router report in headless Chromium", () => {
 
         expect(problems).toEqual([]);
         expect(requests).toEqual([pathToFileURL(file).href]);
-      } finally {
-        await browser.close();
-      }
+      });
     },
     60_000,
   );
