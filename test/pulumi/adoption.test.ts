@@ -4,7 +4,7 @@ import * as openwrt from "pulumi-openwrt-offload";
 import { pulumiCliAvailability } from "../../tools/pulumi/index.cjs";
 import { describeIf } from "../helpers/requirements";
 import { run } from "../helpers/sim-client";
-import { CliStack, EXAMPLES, inlineStack, routerConfig, routerState, sandboxTest, stateResource, stepCollector, uciGet, type StackExport } from "./harness";
+import { CliStack, configuredRouter, EXAMPLES, inlineStack, routerConfig, routerState, sandboxTest, stateResource, stepCollector, uciGet, type StackExport } from "./harness";
 
 /**
  * Taking over what a router already has, through the real CLI.
@@ -32,14 +32,8 @@ describeIf(pulumiCliAvailability(), "adopting a router's config through the real
       const handMade = await routerState(sim);
       const id = `root@${sim.host}:${sim.port}/firewall/defaults`;
       const program = async () => {
-        const cfg = new pulumi.Config();
-        const edge = new openwrt.Router("edge-1", {
-          host: cfg.require("host"),
-          port: cfg.requireNumber("port"),
-          privateKey: cfg.requireSecret("sshKey"),
-          hostKey: cfg.require("hostKey"),
-        });
-        const offload = openwrt.FirewallDefaults.get("edge-1-offload", id, { router: edge, flowOffloading: cfg.requireBoolean("wanted") });
+        const edge = configuredRouter();
+        const offload = openwrt.FirewallDefaults.get("edge-1-offload", id, { router: edge, flowOffloading: new pulumi.Config().requireBoolean("wanted") });
         return { mode: offload.runtime.mode, declared: offload.declared, original: offload.original, drift: offload.drift };
       };
       const stack = await inlineStack(box, {
@@ -110,13 +104,7 @@ describeIf(pulumiCliAvailability(), "adopting a router's config through the real
       const [sim] = box.routers;
       const id = `root@${sim.host}:${sim.port}/firewall/defaults`;
       const program = async () => {
-        const cfg = new pulumi.Config();
-        const edge = new openwrt.Router("edge-1", {
-          host: cfg.require("host"),
-          port: cfg.requireNumber("port"),
-          privateKey: cfg.requireSecret("sshKey"),
-          hostKey: cfg.require("hostKey"),
-        });
+        const edge = configuredRouter();
         new openwrt.FirewallDefaults("edge-1-offload", { router: edge, flowOffloading: true }, { import: id });
       };
       const stack = await inlineStack(box, { projectName: "adoption", stackName: "import", program, main: path.join(EXAMPLES, "quickstart"), config: routerConfig(sim) });

@@ -1,4 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
 import * as openwrt from "pulumi-openwrt-offload";
 import type { SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import { pulumiCliAvailability } from "../../tools/pulumi/index.cjs";
@@ -6,6 +5,7 @@ import { describeIf } from "../helpers/requirements";
 import { run } from "../helpers/sim-client";
 import {
   CliStack,
+  configuredRouter,
   EXAMPLES,
   inlineStack,
   routerConfig,
@@ -143,13 +143,7 @@ describeIf(pulumiCliAvailability(), "a failed pulumi up through the real Pulumi 
     async (box) => {
       const [sim] = box.routers;
       const program = async () => {
-        const cfg = new pulumi.Config();
-        const edge = new openwrt.Router("edge-1", {
-          host: cfg.require("host"),
-          port: cfg.requireNumber("port"),
-          privateKey: cfg.requireSecret("sshKey"),
-          hostKey: cfg.require("hostKey"),
-        });
+        const edge = configuredRouter();
         const offload = new openwrt.FirewallDefaults("edge-1-offload", {
           router: edge,
           flowOffloading: true,

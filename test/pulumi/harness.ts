@@ -4,6 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
 import { stringify } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import * as openwrt from "pulumi-openwrt-offload";
 import { startSimulatedRouter, type SimulatedRouter } from "pulumi-openwrt-offload/sim";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { ensureNodeLts, ensurePulumiCli, type PulumiCli } from "../../tools/pulumi/index.cjs";
@@ -83,6 +85,20 @@ export function runPulumi(cli: PulumiCli, cwd: string, args: string[], env: Node
 }
 
 /** A temp dir with a Pulumi home, a file backend and simulated routers; `env` runs the CLI against them. */
+/**
+ * An inline program's Router "edge-1", from the stack's config as routerConfig() sets it: host, port, the router's
+ * host key, and its key (`sshKey`) or password as a secret.
+ */
+export function configuredRouter(credential: "sshKey" | "password" = "sshKey"): openwrt.Router {
+  const cfg = new pulumi.Config();
+  return new openwrt.Router("edge-1", {
+    host: cfg.require("host"),
+    port: cfg.requireNumber("port"),
+    ...(credential === "sshKey" ? { privateKey: cfg.requireSecret("sshKey") } : { password: cfg.requireSecret("password") }),
+    hostKey: cfg.require("hostKey"),
+  });
+}
+
 /** A test on a fresh Sandbox (simulated routers, a Pulumi home and backend), cleaned up however the test ends. */
 export function sandboxTest(title: string, opts: SandboxOptions, body: (box: Sandbox) => Promise<void>, timeout = 4 * STEP_TIMEOUT): void {
   test(

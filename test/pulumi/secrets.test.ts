@@ -1,10 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import * as openwrt from "pulumi-openwrt-offload";
 import { pulumiCliAvailability } from "../../tools/pulumi/index.cjs";
 import { describeIf } from "../helpers/requirements";
-import { CliStack, EXAMPLES, inlineStack, routerConfig, runPulumi, Sandbox, sandboxTest, type Result } from "./harness";
+import { CliStack, configuredRouter, EXAMPLES, inlineStack, routerConfig, runPulumi, Sandbox, sandboxTest, type Result } from "./harness";
 
 /**
  * Credentials given as secret config (a private key; a password) never appear in plain text where the real CLI
@@ -100,13 +99,7 @@ describeIf(pulumiCliAvailability(), "secrets through the real Pulumi CLI", () =>
     async (box) => {
       const [sim] = box.routers;
       const program = async () => {
-        const cfg = new pulumi.Config();
-        const edge = new openwrt.Router("edge-1", {
-          host: cfg.require("host"),
-          port: cfg.requireNumber("port"),
-          password: cfg.requireSecret("password"),
-          hostKey: cfg.require("hostKey"),
-        });
+        const edge = configuredRouter("password");
         new openwrt.FirewallDefaults("edge-1-offload", { router: edge, flowOffloading: true });
         return { target: edge.target };
       };
